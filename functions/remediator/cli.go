@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+// Exit codes of the command-line tool.
+const (
+	exitCompliant    = 0 // compliant (for apply: compliant after applying)
+	exitError        = 1 // bad flags, no credentials, cannot evaluate
+	exitNonCompliant = 2 // not compliant, or actions pending
+)
+
+const usage = `Watchkeeper keeps the CIS AWS Foundations Benchmark monitoring controls true.
+
+Usage:
+  remediator <command> [flags]
+
+Commands:
+  controls   list the monitoring controls of a benchmark version
+  audit      evaluate every control and region (read-only)
+  plan       audit, then show the actions that would heal the account (read-only)
+  apply      audit, heal, and report the state after healing
+  version    print the version
+
+Run "remediator <command> --help" for a command's flags.
+`
+
+// runCLI runs one command and returns the process exit code.
+func runCLI(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitError
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitCompliant
+	case "version", "--version":
+		fmt.Fprintf(stdout, "watchkeeper %s\n", version)
+		return exitCompliant
+	case "controls":
+		return runControls(args[1:], stdout, stderr)
+	case "audit", "plan", "apply":
+		return runEngine(args[0], args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "remediator: unknown command %q\n\n%s", args[0], usage)
+		return exitError
+	}
+}

@@ -1,0 +1,222 @@
+package inspect
+
+import "log/slog"
+
+// Snapshot is everything Watchkeeper observed in one account, in
+// Watchkeeper's own types (never SDK types), so the planner stays pure.
+//
+// Observation is scoped: metric filters, alarms and topics are read only for
+// the log groups that candidate trails deliver to, so the snapshot (and the
+// number of API calls that built it) does not grow with unrelated resources.
+type Snapshot struct {
+	Account   string `json:"account"`
+	Partition string `json:"partition"` // "aws", "aws-cn", "aws-us-gov"
+	// Regions are the enabled regions that were asked for, sorted by name.
+	Regions []Region `json:"regions"`
+	// Trails are the distinct trails seen from any region (shadow copies
+	// de-duplicated by ARN), sorted by ARN.
+	Trails []Trail `json:"trails"`
+	// LogGroups are the CloudWatch Logs log groups candidate trails deliver
+	// to, keyed by log group ARN (without the trailing ":*").
+	LogGroups map[string]LogGroup `json:"logGroups"`
+	// Topics are the SNS topics referenced by relevant alarms (and the
+	// configured topic, if it exists), keyed by topic ARN.
+	Topics map[string]Topic `json:"topics"`
+}
+
+// LogValue keeps snapshots out of logs except as counts.
+func (s Snapshot) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("account", s.Account),
+		slog.Int("regions", len(s.Regions)),
+		slog.Int("trails", len(s.Trails)),
+		slog.Int("logGroups", len(s.LogGroups)),
+		slog.Int("topics", len(s.Topics)),
+	)
+}
+
+// Region is one region's observation.
+type Region struct {
+	Name string `json:"name"`
+	// Error is set when the region could not be observed (access denied,
+	// not enabled, throttled past retries). The planner marks the region
+	// ERROR with this cause and still plans for every other region.
+	Error string `json:"error,omitempty"`
+	// TrailARNs are the trails DescribeTrails returned in this region,
+	// shadow trails of multi-region trails included.
+	TrailARNs []string `json:"trailArns"`
+}
+
+// Trail is a CloudTrail trail and its status.
+type Trail struct {
+	ARN                 string `json:"arn"`
+	Name                string `json:"name"`
+	HomeRegion          string `json:"homeRegion"`
+	OwnerAccount        string `json:"ownerAccount"` // account in the ARN
+	IsMultiRegion       bool   `json:"isMultiRegion"`
+	IsOrganizationTrail bool   `json:"isOrganizationTrail"`
+	// LogGroupARN is CloudWatchLogsLogGroupArn without the trailing ":*";
+	// empty when the trail does not deliver to CloudWatch Logs.
+	LogGroupARN string `json:"logGroupArn,omitempty"`
+	LogsRoleARN string `json:"logsRoleArn,omitempty"`
+	// Status is nil when it could not be read (e.g. a trail owned by another
+	// account); StatusError then says why.
+	Status      *TrailStatus `json:"status,omitempty"`
+	StatusError string       `json:"statusError,omitempty"`
+	// Selectors is nil when they could not be read; SelectorsError says why.
+	Selectors      *Selectors `json:"selectors,omitempty"`
+	SelectorsError string     `json:"selectorsError,omitempty"`
+}
+
+// TrailStatus is the part of GetTrailStatus that matters.
+type TrailStatus struct {
+	IsLogging bool `json:"isLogging"`
+	// LatestCloudWatchLogsDeliveryError is the last delivery error, if any.
+	LatestCloudWatchLogsDeliveryError string `json:"latestCloudWatchLogsDeliveryError,omitempty"`
+	// LatestCloudWatchLogsDeliveryTime is RFC 3339, or "" if never delivered.
+	LatestCloudWatchLogsDeliveryTime string `json:"latestCloudWatchLogsDeliveryTime,omitempty"`
+}
+
+// Selectors are a trail's event selectors. A trail has either classic or
+// advanced selectors, never both.
+type Selectors struct {
+	Classic  []ClassicSelector  `json:"classic,omitempty"`
+	Advanced []AdvancedSelector `json:"advanced,omitempty"`
+}
+
+// ClassicSelector is a CloudTrail EventSelector.
+type ClassicSelector struct {
+	ReadWriteType                 string         `json:"readWriteType"` // "ReadOnly", "WriteOnly", "All"
+	IncludeManagementEvents       bool           `json:"includeManagementEvents"`
+	ExcludeManagementEventSources []string       `json:"excludeManagementEventSources,omitempty"`
+	DataResources                 []DataResource `json:"dataResources,omitempty"`
+}
+
+// DataResource is a classic selector's data-event resource.
+type DataResource struct {
+	Type   string   `json:"type"`
+	Values []string `json:"values"`
+}
+
+// AdvancedSelector is a CloudTrail AdvancedEventSelector.
+type AdvancedSelector struct {
+	Name           string          `json:"name,omitempty"`
+	FieldSelectors []FieldSelector `json:"fieldSelectors"`
+}
+
+// FieldSelector is one field condition of an advanced selector.
+type FieldSelector struct {
+	Field         string   `json:"field"`
+	Equals        []string `json:"equals,omitempty"`
+	NotEquals     []string `json:"notEquals,omitempty"`
+	StartsWith    []string `json:"startsWith,omitempty"`
+	NotStartsWith []string `json:"notStartsWith,omitempty"`
+	EndsWith      []string `json:"endsWith,omitempty"`
+	NotEndsWith   []string `json:"notEndsWith,omitempty"`
+}
+
+// LogGroup is a log group a candidate trail delivers to, with its metric
+// filters and the alarms on their metrics.
+type LogGroup struct {
+	ARN     string `json:"arn"`
+	Name    string `json:"name"`
+	Region  string `json:"region"`
+	Account string `json:"account"`
+	// Exists is false when the trail points at a log group that is gone.
+	Exists bool `json:"exists"`
+	// Error is set when the log group's filters or alarms could not be read.
+	Error   string         `json:"error,omitempty"`
+	Filters []MetricFilter `json:"filters"`
+	// Alarms are the alarms in the log group's region on the metrics of
+	// Filters (and Watchkeeper's own alarms), sorted by name.
+	Alarms []Alarm `json:"alarms"`
+}
+
+// MetricFilter is a CloudWatch Logs metric filter.
+type MetricFilter struct {
+	Name    string `json:"name"`
+	Pattern string `json:"pattern"`
+	// Transformations are the metrics the filter publishes.
+	Transformations []MetricTransformation `json:"transformations"`
+}
+
+// MetricTransformation is one metric a filter publishes.
+type MetricTransformation struct {
+	MetricName      string `json:"metricName"`
+	MetricNamespace string `json:"metricNamespace"`
+	MetricValue     string `json:"metricValue"` // "1" counts events
+	// DefaultValue is nil when unset.
+	DefaultValue *float64 `json:"defaultValue,omitempty"`
+	// Unit and Dimensions are not modelled: the controls never need them.
+}
+
+// Alarm is a CloudWatch metric alarm.
+type Alarm struct {
+	Name               string   `json:"name"`
+	ARN                string   `json:"arn"`
+	Region             string   `json:"region"`
+	MetricName         string   `json:"metricName"`
+	Namespace          string   `json:"namespace"`
+	Statistic          string   `json:"statistic"`
+	Period             int32    `json:"period"`
+	EvaluationPeriods  int32    `json:"evaluationPeriods"`
+	Threshold          float64  `json:"threshold"`
+	ComparisonOperator string   `json:"comparisonOperator"`
+	TreatMissingData   string   `json:"treatMissingData,omitempty"`
+	ActionsEnabled     bool     `json:"actionsEnabled"`
+	AlarmActions       []string `json:"alarmActions"`
+	// HasDimensions is true when the alarm filters on metric dimensions;
+	// such an alarm does not watch the filter's dimensionless metric.
+	HasDimensions bool `json:"hasDimensions,omitempty"`
+}
+
+// Topic is an SNS topic an alarm notifies.
+type Topic struct {
+	ARN     string `json:"arn"`
+	Region  string `json:"region"`
+	Account string `json:"account"`
+	// Exists is false when an alarm names a topic that is gone.
+	Exists bool `json:"exists"`
+	// Error is set when the topic could not be read (e.g. cross-account,
+	// access denied). The planner reports it; it does not guess.
+	Error string `json:"error,omitempty"`
+	// ConfirmedSubscriptions counts subscriptions whose ARN is a real ARN
+	// (not "PendingConfirmation" or "Deleted").
+	ConfirmedSubscriptions int `json:"confirmedSubscriptions"`
+	// PendingSubscriptions counts subscriptions awaiting confirmation.
+	PendingSubscriptions int `json:"pendingSubscriptions"`
+	// Subscriptions lists every subscription (protocol and endpoint), so the
+	// planner never subscribes the same endpoint twice.
+	Subscriptions []Subscription `json:"subscriptions"`
+	// KMSKeyID is the topic's KmsMasterKeyId attribute, "" if unencrypted.
+	KMSKeyID string `json:"kmsKeyId,omitempty"`
+	// KMS is the key's observed policy verdict; nil when unencrypted.
+	KMS *TopicKey `json:"kms,omitempty"`
+}
+
+// Subscription is one SNS subscription.
+type Subscription struct {
+	ARN      string `json:"arn"` // "PendingConfirmation" while unconfirmed
+	Protocol string `json:"protocol"`
+	Endpoint string `json:"endpoint"`
+}
+
+// Confirmed reports whether the subscription is confirmed: its ARN is a
+// real ARN rather than a placeholder such as "PendingConfirmation".
+func (s Subscription) Confirmed() bool {
+	return len(s.ARN) > 4 && s.ARN[:4] == "arn:"
+}
+
+// TopicKey is what Watchkeeper learned about a topic's KMS key.
+type TopicKey struct {
+	KeyARN string `json:"keyArn,omitempty"`
+	// AWSManaged is true for alias/aws/sns, whose policy CloudWatch can
+	// never use: alarm notifications to such a topic are silently dropped.
+	AWSManaged bool `json:"awsManaged"`
+	// CloudWatchCanUse is true when the key policy lets the
+	// cloudwatch.amazonaws.com service principal call kms:GenerateDataKey*
+	// and kms:Decrypt.
+	CloudWatchCanUse bool `json:"cloudWatchCanUse"`
+	// Error is set when the key or its policy could not be read.
+	Error string `json:"error,omitempty"`
+}

@@ -1,0 +1,260 @@
+// Package plan compares the desired controls with an observed snapshot and
+// decides what is wrong (control and region results, with reasons) and what
+// would fix it (actions).
+//
+// Compute performs no I/O and is deterministic: results and actions are
+// sorted, so plans diff cleanly and can be golden-tested. A plan is data: it
+// can be shown before it is applied, and "report only" simply means not
+// handing it to apply.
+package plan
+
+import (
+	"fmt"
+
+	"github.com/watchkeeper/watchkeeper/pkg/catalog"
+	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+)
+
+// Status is a control's or region's verdict.
+type Status string
+
+const (
+	StatusPass     Status = "PASS"
+	StatusFail     Status = "FAIL"
+	StatusError    Status = "ERROR"    // could not be evaluated; Reasons say why
+	StatusExcluded Status = "EXCLUDED" // excluded by configuration
+)
+
+// Security Hub reason codes (awsdocs/aws-security-hub-user-guide,
+// controls-findings-create-update.md), used where one fits.
+const (
+	CodeMultiRegionNotPresent  = "CLOUDTRAIL_MULTI_REGION_NOT_PRESENT"
+	CodeFiltersNotPresent      = "CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT"
+	CodeFilterNotValid         = "CLOUDTRAIL_METRIC_FILTER_NOT_VALID"
+	CodeAlarmsNotPresent       = "CLOUDWATCH_ALARMS_NOT_PRESENT"
+	CodeAlarmActionsNotValid   = "CLOUDWATCH_ALARM_ACTIONS_NOT_VALID"
+	CodeSubscriptionNotPresent = "SNS_SUBSCRIPTION_NOT_PRESENT"
+	CodeTopicInvalid           = "SNS_TOPIC_INVALID"
+)
+
+// HealingLevel says how far Watchkeeper may go in changing a trail.
+type HealingLevel string
+
+const (
+	// HealNone never changes a trail; trail problems are only reported.
+	HealNone HealingLevel = "none"
+	// HealSafe restarts logging and restores management events on the
+	// trail Watchkeeper targets, keeping every other selector intact.
+	HealSafe HealingLevel = "safe"
+	// HealFull also makes the trail multi-region and attaches the configured
+	// CloudWatch Logs log group and role.
+	HealFull HealingLevel = "full"
+)
+
+// ParseHealingLevel returns the level named s or an error listing the valid ones.
+func ParseHealingLevel(s string) (HealingLevel, error) {
+	switch HealingLevel(s) {
+	case HealNone, HealSafe, HealFull:
+		return HealingLevel(s), nil
+	}
+	return "", fmt.Errorf("unknown trail healing level %q (supported: none, safe, full)", s)
+}
+
+// Kind is what an action does. Kinds are named after the AWS API call that
+// carries them out.
+type Kind string
+
+const (
+	CreateTopic        Kind = "CreateTopic"
+	Subscribe          Kind = "Subscribe"
+	PutMetricFilter    Kind = "PutMetricFilter"
+	PutMetricAlarm     Kind = "PutMetricAlarm"
+	EnableAlarmActions Kind = "EnableAlarmActions"
+	StartLogging       Kind = "StartLogging"
+	PutEventSelectors  Kind = "PutEventSelectors"
+	UpdateTrail        Kind = "UpdateTrail"
+)
+
+// Phase orders kinds whose actions depend on one another: a topic before
+// its subscriptions and the alarms that notify it, a trail's log delivery
+// before the filters on its log group. Actions of one phase are independent.
+func (k Kind) Phase() int {
+	switch k {
+	case UpdateTrail, PutEventSelectors, StartLogging, CreateTopic:
+		return 0
+	case Subscribe, PutMetricFilter:
+		return 1
+	default: // PutMetricAlarm, EnableAlarmActions
+		return 2
+	}
+}
+
+// Action is one change. Apply reads only Kind, Region and the spec that
+// matches Kind; Reason is for people and is never used to decide anything.
+type Action struct {
+	Kind   Kind   `json:"action"`
+	Region string `json:"region"`
+	// Target names the resource written: an ARN where one is known, else
+	// "logGroupName/filterName" for filters.
+	Target string `json:"target"`
+	// Controls are the ids of the controls that need this action.
+	Controls []string `json:"controls,omitempty"`
+	Reason   string   `json:"reason"`
+
+	Topic        *TopicSpec        `json:"topic,omitempty"`
+	Subscription *SubscriptionSpec `json:"subscription,omitempty"`
+	Filter       *FilterSpec       `json:"filter,omitempty"`
+	Alarm        *AlarmSpec        `json:"alarm,omitempty"`
+	Trail        *TrailSpec        `json:"trail,omitempty"`
+}
+
+// TopicSpec is what CreateTopic creates.
+type TopicSpec struct {
+	Name     string            `json:"name"`
+	KMSKeyID string            `json:"kmsKeyId,omitempty"`
+	Tags     map[string]string `json:"tags,omitempty"`
+}
+
+// SubscriptionSpec is what Subscribe subscribes.
+type SubscriptionSpec struct {
+	TopicARN string `json:"topicArn"`
+	Protocol string `json:"protocol"`
+	Endpoint string `json:"endpoint"`
+}
+
+// FilterSpec is the metric filter PutMetricFilter writes.
+type FilterSpec struct {
+	LogGroupName string `json:"logGroupName"`
+	FilterName   string `json:"filterName"`
+	Pattern      string `json:"pattern"`
+	MetricName   string `json:"metricName"`
+	Namespace    string `json:"namespace"`
+	MetricValue  string `json:"metricValue"` // always "1": each matching event counts once
+}
+
+// AlarmSpec is the alarm PutMetricAlarm writes, or (for EnableAlarmActions)
+// the alarm whose actions are re-enabled (only AlarmName is read then).
+type AlarmSpec struct {
+	AlarmName          string            `json:"alarmName"`
+	Description        string            `json:"description,omitempty"`
+	MetricName         string            `json:"metricName,omitempty"`
+	Namespace          string            `json:"namespace,omitempty"`
+	Statistic          string            `json:"statistic,omitempty"`          // "Sum"
+	Period             int32             `json:"period,omitempty"`             // 300
+	EvaluationPeriods  int32             `json:"evaluationPeriods,omitempty"`  // 1
+	Threshold          float64           `json:"threshold"`                    // 1
+	ComparisonOperator string            `json:"comparisonOperator,omitempty"` // GreaterThanOrEqualToThreshold
+	TreatMissingData   string            `json:"treatMissingData,omitempty"`   // notBreaching
+	TopicARN           string            `json:"topicArn,omitempty"`
+	Tags               map[string]string `json:"tags,omitempty"`
+}
+
+// TrailSpec is a change to a trail. For PutEventSelectors, Selectors is the
+// complete new set (every existing selector kept, management events
+// restored). For UpdateTrail, only the non-zero fields change.
+type TrailSpec struct {
+	TrailARN        string             `json:"trailArn"`
+	HomeRegion      string             `json:"homeRegion"`
+	Selectors       *inspect.Selectors `json:"selectors,omitempty"`
+	MakeMultiRegion bool               `json:"makeMultiRegion,omitempty"`
+	LogGroupARN     string             `json:"logGroupArn,omitempty"`
+	LogsRoleARN     string             `json:"logsRoleArn,omitempty"`
+}
+
+// ControlResult is one control's verdict.
+type ControlResult struct {
+	ID            string   `json:"id"`
+	SecurityHubID string   `json:"securityHubId,omitempty"`
+	Title         string   `json:"title"`
+	Status        Status   `json:"status"`
+	Reasons       []string `json:"reasons"`
+	// Codes are the Security Hub reason codes behind Reasons, where one fits.
+	Codes []string `json:"codes,omitempty"`
+	// Where names the log group (ARN) whose filter and alarm satisfy the
+	// control, when it passes.
+	Where string `json:"where,omitempty"`
+}
+
+// RegionResult is one region's verdict: is it covered by an active
+// multi-region trail recording all management events?
+type RegionResult struct {
+	Region  string   `json:"region"`
+	Status  Status   `json:"status"`
+	Reasons []string `json:"reasons"`
+}
+
+// Plan is the outcome of Compute.
+type Plan struct {
+	Account    string          `json:"account"`
+	Benchmark  string          `json:"benchmark"`
+	HomeRegion string          `json:"homeRegion"`
+	Controls   []ControlResult `json:"controls"`
+	Regions    []RegionResult  `json:"regions"`
+	Actions    []Action        `json:"actions"`
+	// Warnings are things a person should know that are not failures
+	// (e.g. a control whose literal benchmark text matches almost every
+	// event, or a subscription still awaiting confirmation).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Compliant reports whether every non-excluded control and every region passes.
+func (p Plan) Compliant() bool {
+	for _, c := range p.Controls {
+		if c.Status != StatusPass && c.Status != StatusExcluded {
+			return false
+		}
+	}
+	for _, r := range p.Regions {
+		if r.Status != StatusPass {
+			return false
+		}
+	}
+	return true
+}
+
+// Endpoint is a subscription Watchkeeper ensures on its topic.
+type Endpoint struct {
+	Protocol string `json:"protocol"` // "email", "https", "sqs", "lambda", ...
+	Endpoint string `json:"endpoint"`
+}
+
+// Options are the inputs to Compute besides the snapshot. The zero value of
+// each optional field is a documented default.
+type Options struct {
+	Benchmark catalog.Benchmark
+	// Profile selects the pattern written; "" means ProfileBenchmark.
+	Profile catalog.Profile
+	// HomeRegion is where the topic, filters and alarms go when no trail
+	// decides it.
+	HomeRegion string
+	// Namespace is the metric namespace; "" means "CISBenchmark".
+	Namespace string
+	// TopicName is the SNS topic Watchkeeper creates and alarms notify;
+	// "" means NamePrefix + "cis-alarms".
+	TopicName string
+	// TopicKMSKeyID, if set, encrypts the topic Watchkeeper creates.
+	TopicKMSKeyID string
+	// Subscriptions are ensured on Watchkeeper's topic.
+	Subscriptions []Endpoint
+	// Exclude lists control ids that are reported EXCLUDED and never healed.
+	Exclude []string
+	// TrailHealing is how far trails may be changed; "" means HealSafe.
+	TrailHealing HealingLevel
+	// TrailName, if set, is the trail Watchkeeper prefers to target and heal
+	// (e.g. the trail the CDK app provisioned).
+	TrailName string
+	// TrailLogGroupARN and TrailLogsRoleARN are attached to the target trail
+	// under HealFull when it has no CloudWatch Logs delivery.
+	TrailLogGroupARN string
+	TrailLogsRoleARN string
+	// NamePrefix prefixes every resource Watchkeeper creates, so it can tell
+	// its own resources from others; "" means DefaultNamePrefix.
+	NamePrefix string
+}
+
+// Defaults.
+const (
+	DefaultNamespace   = "CISBenchmark"
+	DefaultNamePrefix  = "watchkeeper-"
+	DefaultTopicSuffix = "cis-alarms"
+)

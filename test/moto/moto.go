@@ -1,0 +1,187 @@
+// Package moto runs moto_server (a real AWS emulator) for tests and builds
+// hermetic AWS configurations and process environments that point at it.
+//
+// Tests never use the developer's AWS profile, region or CA bundle: every
+// configuration built here has static dummy credentials, an explicit region
+// and moto's endpoint, and Env strips every inherited AWS_* variable.
+package moto
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Account is the account id moto reports for the dummy credentials.
+const Account = "123456789012"
+
+// Dummy credentials. moto accepts any.
+const (
+	AccessKeyID     = "testing"
+	SecretAccessKey = "testing"
+)
+
+// Server is one moto_server process listening on a free loopback port.
+type Server struct {
+	// URL is the endpoint, e.g. "http://127.0.0.1:45123".
+	URL string
+	cmd *exec.Cmd
+}
+
+// Binary returns the moto_server executable, or an error saying how to get it.
+func Binary() (string, error) {
+	if p := os.Getenv("MOTO_SERVER"); p != "" {
+		return p, nil
+	}
+	p, err := exec.LookPath("moto_server")
+	if err != nil {
+		return "", errors.New("moto_server not found on PATH: install it with pip install 'moto[server]==5.2.1'")
+	}
+	return p, nil
+}
+
+// Start starts moto_server on a free port and stops it when tb ends. It
+// fails the test if moto_server is missing: the suite is meant to exercise
+// real protocols, and CI installs moto.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	s, err := Launch(filepath.Join(tb.TempDir(), "moto.log"))
+	if err != nil {
+		tb.Fatalf("start moto_server: %v", err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Launch starts moto_server on a free port, writing its output to logPath,
+// and waits until it answers. The caller must call Stop.
+func Launch(logPath string) (*Server, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("create moto log: %w", err)
+	}
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = Env(os.Environ(), "", "us-east-1")
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	go func() { _ = cmd.Wait(); logf.Close() }()
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.URL + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			return nil, fmt.Errorf("moto_server did not answer on %s within 30s (log: %s)", s.URL, logPath)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Stop ends the moto_server process.
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+	}
+}
+
+// Reset wipes every resource in moto, so the next scenario starts from an
+// empty account.
+func (s *Server) Reset(tb testing.TB) {
+	tb.Helper()
+	if err := s.ResetErr(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// ResetErr is Reset for callers without a testing.TB (the demo, benchmarks).
+func (s *Server) ResetErr() error {
+	resp, err := http.Post(s.URL+"/moto-api/reset", "application/json", nil)
+	if err != nil {
+		return fmt.Errorf("reset moto: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("reset moto: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// Config returns an SDK configuration for region that talks to endpoint
+// (usually Server.URL, or a proxy in front of it) with dummy credentials.
+// It reads nothing from the environment or shared config files.
+func Config(endpoint, region string) aws.Config {
+	return aws.Config{
+		Region:           region,
+		Credentials:      credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
+		BaseEndpoint:     aws.String(endpoint),
+		HTTPClient:       &http.Client{Timeout: 60 * time.Second},
+		RetryMaxAttempts: 3,
+	}
+}
+
+// Config is the package-level Config for this server.
+func (s *Server) Config(region string) aws.Config { return Config(s.URL, region) }
+
+// Env returns base without any AWS_* variable (the user's profile, region,
+// CA bundle, credentials, endpoints...), plus dummy credentials, region and,
+// when endpoint is not "", AWS_ENDPOINT_URL. Use it for every subprocess a
+// test starts: the CLI, the Lambda bootstrap, the aws CLI.
+func Env(base []string, endpoint, region string) []string {
+	out := make([]string, 0, len(base)+8)
+	for _, kv := range base {
+		if strings.HasPrefix(kv, "AWS_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	out = append(out,
+		"AWS_ACCESS_KEY_ID="+AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+SecretAccessKey,
+		"AWS_REGION="+region,
+		"AWS_DEFAULT_REGION="+region,
+		"AWS_CONFIG_FILE="+os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	if endpoint != "" {
+		out = append(out, "AWS_ENDPOINT_URL="+endpoint)
+	}
+	return out
+}
+
+// Env is the package-level Env for this server.
+func (s *Server) Env(region string) []string { return Env(os.Environ(), s.URL, region) }
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
