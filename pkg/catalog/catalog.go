@@ -9,6 +9,25 @@
 //
 // Source of every pattern: ../shared/reference/cis-monitoring-controls.md
 // (the Watchkeeper fact sheet), which cites the public transcriptions.
+//
+// Benchmarks: cis-aws-v1.2.0 (section 3, controls 3.1–3.14), v1.3.0 to
+// v5.0.0 (section 4, 4.1–4.15; 4.15 AWS Organizations appears in v1.3.0),
+// v6.0.0 and v7.0.0 (section 5, 5.1–5.15). The v4.0.x release is catalogued
+// as cis-aws-v4.0.1, the patch release the fact sheet's sources name. The
+// "Ensure AWS Security Hub is enabled" recommendation (4.16/5.16, from
+// v1.5.0) is not a metric-filter control and is deliberately left out.
+//
+// Each control carries the pattern Watchkeeper writes per Profile and the
+// Accepted variants it recognises. Where the benchmark texts contradict
+// each other or their literal meaning is not their intent (4.1's ungrouped
+// || and &&, 4.13's audit text, Security Hub's exact strings), the control's
+// Resolution says what Watchkeeper does and why, and Warnings say what a
+// person must know; Watchkeeper never writes a pattern that alerts on
+// almost everything without saying so.
+//
+// Events lists the CloudTrail events a control exists to catch. It is empty
+// for the unauthorized-API-calls and root-usage controls, which are about
+// error codes and identities of any event rather than particular calls.
 package catalog
 
 import (
@@ -122,6 +141,29 @@ func (b Benchmark) Control(id string) (Control, bool) {
 	return Control{}, false
 }
 
+// ControlByKey returns the control with the given stable key in b.
+func (b Benchmark) ControlByKey(key string) (Control, bool) {
+	for _, c := range b.Controls {
+		if c.Key == key {
+			return c, true
+		}
+	}
+	return Control{}, false
+}
+
+// Warnings returns every control's warnings, each prefixed with the
+// control's id, in control order. Callers surface them (CLI, reports) so
+// that no questionable benchmark text is enforced silently.
+func (b Benchmark) Warnings() []string {
+	var out []string
+	for _, c := range b.Controls {
+		for _, w := range c.Warnings {
+			out = append(out, c.ID+": "+w)
+		}
+	}
+	return out
+}
+
 // ErrUnknownBenchmark is returned by Lookup for an id the catalog lacks.
 var ErrUnknownBenchmark = errors.New("unknown benchmark")
 
@@ -145,7 +187,7 @@ func Lookup(id string) (Benchmark, error) {
 	if !ok {
 		return Benchmark{}, fmt.Errorf("%w %q (supported: %s)", ErrUnknownBenchmark, id, strings.Join(IDs(), ", "))
 	}
-	return b, nil
+	return b.clone(), nil
 }
 
 // Default returns the default benchmark.

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/watchkeeper/watchkeeper/pkg/catalog"
+)
+
+// Context keys the app reads (cdk.json "context", or `-c key=value`).
+const (
+	ctxNotificationEmails = "notificationEmails"
+	ctxBenchmark          = "benchmark"
+	ctxMode               = "mode"
+	ctxPatternProfile     = "patternProfile"
+	ctxSchedule           = "schedule"
+	ctxNamespace          = "namespace"
+	ctxTopicName          = "topicName"
+	ctxExcludedControls   = "excludedControls"
+	ctxTrailHealing       = "trailHealing"
+	ctxProvisionTrail     = "provisionTrail"
+)
+
+// Defaults, identical to the ones pkg/config applies when a variable is
+// unset, so an empty context and an empty environment mean the same thing.
+const (
+	DefaultSchedule  = "cron(0 3 * * ? *)" // 03:00 UTC nightly
+	DefaultNamespace = "CISBenchmark"
+	DefaultTopicName = "watchkeeper-cis-alarms"
+)
+
+// maxNotificationEmails matches the remediator's limit on
+// WATCHKEEPER_SUBSCRIPTIONS (pkg/config MaxSubscriptions); the tests hold
+// the two equal.
+const maxNotificationEmails = 20
+
+// Allowed values of the enumerated keys, in the order error messages list them.
+var (
+	modes         = []string{"apply", "report"}
+	trailHealings = []string{"none", "safe", "full"}
+)
+
+// Config is the validated deployment configuration. Its zero value is not
+// valid; build it with DefaultConfig or ConfigFromContext.
+type Config struct {
+	// NotificationEmails receive the alarm topic's notifications. Each one
+	// gets a confirmation email that a person must accept.
+	NotificationEmails []string
+	// Benchmark is a catalog benchmark id, e.g. "cis-aws-v3.0.0".
+	Benchmark string
+	// Mode is "apply" (heal drift) or "report" (findings only, no writes).
+	Mode string
+	// PatternProfile selects the written form of the filter patterns.
+	PatternProfile string
+	// Schedule is the EventBridge schedule expression of the nightly run.
+	Schedule string
+	// Namespace is the CloudWatch metric namespace of the filters' metrics.
+	Namespace string
+	// TopicName names the alarm topic in every region Watchkeeper manages.
+	TopicName string
+	// ExcludedControls are control ids of Benchmark that Watchkeeper skips.
+	ExcludedControls []string
+	// TrailHealing is "none", "safe" or "full" (see pkg/config).
+	TrailHealing string
+	// ProvisionTrail makes the stack create and own a multi-region trail.
+	ProvisionTrail bool
+}
+
+// DefaultConfig returns the configuration an empty context yields.
+func DefaultConfig() Config {
+	return Config{
+		Benchmark:      catalog.DefaultBenchmark,
+		Mode:           "apply",
+		PatternProfile: string(catalog.ProfileBenchmark),
+		Schedule:       DefaultSchedule,
+		Namespace:      DefaultNamespace,
+		TopicName:      DefaultTopicName,
+		TrailHealing:   "safe",
+	}
+}
+
+// ContextError says which context key is wrong and what it accepts.
+type ContextError struct {
+	Key     string
+	Value   string
+	Allowed string
+}
+
+func (e *ContextError) Error() string {
+	return fmt.Sprintf("context %q: invalid value %q (allowed: %s)", e.Key, e.Value, e.Allowed)
+}
+
+// ConfigFromContext reads and validates the configuration from node's
+// context. Values may be JSON types (from cdk.json) or strings (from -c):
+// lists accept a JSON array or a comma-separated string, booleans accept
+// true/false in either form. Every problem is reported, joined.
+func ConfigFromContext(node constructs.Node) (Config, error) {
+	get := func(key string) any { return node.TryGetContext(jsii.String(key)) }
+	cfg := DefaultConfig()
+	var errs []error
+	str := func(key string, dst *string) {
+		v := get(key)
+		if v == nil {
+			return
+		}
+		s, ok := v.(string)
+		if !ok {
+			errs = append(errs, &ContextError{Key: key, Value: fmt.Sprint(v), Allowed: "a string"})
+			return
+		}
+		if s = strings.TrimSpace(s); s != "" {
+			*dst = s
+		}
+	}
+	list := func(key string, dst *[]string) {
+		l, err := stringList(get(key))
+		if err != nil {
+			errs = append(errs, &ContextError{Key: key, Value: fmt.Sprint(get(key)), Allowed: "a JSON array of strings or a comma-separated string"})
+			return
+		}
+		*dst = l
+	}
+	str(ctxBenchmark, &cfg.Benchmark)
+	str(ctxMode, &cfg.Mode)
+	str(ctxPatternProfile, &cfg.PatternProfile)
+	str(ctxSchedule, &cfg.Schedule)
+	str(ctxNamespace, &cfg.Namespace)
+	str(ctxTopicName, &cfg.TopicName)
+	str(ctxTrailHealing, &cfg.TrailHealing)
+	list(ctxNotificationEmails, &cfg.NotificationEmails)
+	list(ctxExcludedControls, &cfg.ExcludedControls)
+	if v := get(ctxProvisionTrail); v != nil {
+		b, err := boolValue(v)
+		if err != nil {
+			errs = append(errs, &ContextError{Key: ctxProvisionTrail, Value: fmt.Sprint(v), Allowed: "true, false"})
+		}
+		cfg.ProvisionTrail = b
+	}
+	if err := errors.Join(append(errs, cfg.Validate())...); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// scheduleExpr is the EventBridge schedule syntax: rate(N unit) or a
+// six-field cron(...). EventBridge validates the cron fields themselves at
+// deploy time; this catches typos at synth time.
+var scheduleExpr = regexp.MustCompile(`^(rate\(([1-9][0-9]*) (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$`)
+
+// topicNameExpr is SNS's topic name rule (1-256 of A-Za-z0-9_-; no .fifo:
+// alarms cannot notify FIFO topics).
+var topicNameExpr = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// namespaceExpr is CloudWatch's custom namespace rule; "AWS/" is reserved.
+var namespaceExpr = regexp.MustCompile(`^[A-Za-z0-9.\-_/#:]{1,255}$`)
+
+// Validate reports every invalid field, each naming its context key and the
+// values it accepts.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, value, allowed string) {
+		errs = append(errs, &ContextError{Key: key, Value: value, Allowed: allowed})
+	}
+	bench, err := catalog.Lookup(c.Benchmark)
+	if err != nil {
+		bad(ctxBenchmark, c.Benchmark, strings.Join(catalog.IDs(), ", "))
+	}
+	if !slices.Contains(modes, c.Mode) {
+		bad(ctxMode, c.Mode, strings.Join(modes, ", "))
+	}
+	if _, err := catalog.ParseProfile(c.PatternProfile); err != nil {
+		var names []string
+		for _, p := range catalog.Profiles() {
+			names = append(names, string(p))
+		}
+		bad(ctxPatternProfile, c.PatternProfile, strings.Join(names, ", "))
+	}
+	if !slices.Contains(trailHealings, c.TrailHealing) {
+		bad(ctxTrailHealing, c.TrailHealing, strings.Join(trailHealings, ", "))
+	}
+	if m := scheduleExpr.FindStringSubmatch(c.Schedule); m == nil {
+		bad(ctxSchedule, c.Schedule, "an EventBridge schedule expression: rate(N minutes|hours|days) or cron(min hour day month weekday year)")
+	} else if m[2] != "" && (m[2] == "1") == strings.HasSuffix(m[3], "s") {
+		bad(ctxSchedule, c.Schedule, "rate(1 minute|hour|day) singular, rate(N minutes|hours|days) plural for N > 1")
+	}
+	if !namespaceExpr.MatchString(c.Namespace) || strings.HasPrefix(c.Namespace, "AWS/") {
+		bad(ctxNamespace, c.Namespace, "1-255 characters of A-Z a-z 0-9 . - _ / # :, not starting with AWS/")
+	}
+	if !topicNameExpr.MatchString(c.TopicName) {
+		bad(ctxTopicName, c.TopicName, "1-256 characters of A-Z a-z 0-9 _ -")
+	}
+	if len(c.NotificationEmails) > maxNotificationEmails {
+		bad(ctxNotificationEmails, strings.Join(c.NotificationEmails, ","), fmt.Sprintf("at most %d addresses", maxNotificationEmails))
+	}
+	for _, e := range c.NotificationEmails {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" {
+			bad(ctxNotificationEmails, e, "plain email addresses such as sec@example.com")
+		}
+	}
+	if err == nil {
+		var ids []string
+		for _, ctl := range bench.Controls {
+			ids = append(ids, ctl.ID)
+		}
+		for _, id := range c.ExcludedControls {
+			if !slices.Contains(ids, id) {
+				bad(ctxExcludedControls, id, "control ids of "+c.Benchmark+": "+strings.Join(ids, ", "))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Subscriptions renders NotificationEmails in pkg/config's
+// WATCHKEEPER_SUBSCRIPTIONS form (PROTOCOL:ENDPOINT, comma-separated).
+func (c Config) Subscriptions() string {
+	subs := make([]string, len(c.NotificationEmails))
+	for i, e := range c.NotificationEmails {
+		subs[i] = "email:" + e
+	}
+	return strings.Join(subs, ",")
+}
+
+// stringList accepts nil, a JSON array of strings or a comma-separated
+// string, trimming blanks and dropping empty entries.
+func stringList(v any) ([]string, error) {
+	var raw []string
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		raw = strings.Split(t, ",")
+	case []any:
+		for _, e := range t {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("list element %v is not a string", e)
+			}
+			raw = append(raw, s)
+		}
+	default:
+		return nil, fmt.Errorf("%T is not a list", v)
+	}
+	var out []string
+	for _, s := range raw {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func boolValue(v any) (bool, error) {
+	switch t := v.(type) {
+	case bool:
+		return t, nil
+	case string:
+		return strconv.ParseBool(strings.TrimSpace(t))
+	default:
+		return false, fmt.Errorf("%T is not a boolean", v)
+	}
+}

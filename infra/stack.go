@@ -1,0 +1,445 @@
+package main
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/watchkeeper/watchkeeper/pkg/trigger"
+)
+
+// Sizing of the remediator. A full run reads a few dozen API pages per
+// region and holds one snapshot in memory; the Lambda engineer's benchmark
+// (make bench) targets under 64 MB peak RSS, so 256 MB leaves ample headroom
+// and buys proportionally more CPU for JSON decoding. A full run over all
+// enabled regions is network-bound; 5 minutes covers the slowest regions
+// with retries, and the remediator stops starting actions before its
+// deadline, so the next run finishes any remainder.
+const (
+	FunctionMemoryMB       = 256
+	FunctionTimeoutMinutes = 5
+	// LogRetention keeps the remediator's logs (what it changed and why)
+	// for a quarter, long enough to investigate drift found by a nightly run.
+	LogRetention = awslogs.RetentionDays_THREE_MONTHS
+	// asyncRetryAttempts and asyncMaxEventAgeHours bound the retries of
+	// EventBridge delivery and of failed asynchronous invocations. Runs are
+	// level-based and idempotent, so a retry is always safe; after an hour a
+	// newer event or the nightly run has superseded the event anyway.
+	asyncRetryAttempts    = 2
+	asyncMaxEventAgeHours = 1
+	// TrailName is the managed trail's name when provisionTrail is set.
+	TrailName = "watchkeeper-management-events"
+)
+
+// WatchkeeperStackProps configures the stack.
+type WatchkeeperStackProps struct {
+	awscdk.StackProps
+	// Config is the validated deployment configuration.
+	Config Config
+	// ModuleRoot is the directory with the Go module's go.mod, from which the
+	// remediator is built.
+	ModuleRoot string
+}
+
+// NewWatchkeeperStack defines everything one `cdk deploy` installs.
+func NewWatchkeeperStack(scope constructs.Construct, id string, props *WatchkeeperStackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	// Grant S3 server access logging through a bucket policy to the
+	// logging service instead of the legacy LogDeliveryWrite ACL, which needs
+	// ACLs enabled on the log bucket. Set here, before any child exists, so
+	// the template does not depend on cdk.json's feature flags.
+	stack.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
+	cfg := props.Config
+	awscdk.Tags_Of(stack).Add(jsii.String("ManagedBy"), jsii.String("watchkeeper"), nil)
+
+	partition, account, region := *stack.Partition(), *stack.Account(), *stack.Region()
+
+	topicKey := newTopicKey(stack, account)
+	topic := newAlarmTopic(stack, cfg, topicKey, partition, account, region)
+
+	// One dead-letter queue for everything that could not be delivered or
+	// failed after retries: EventBridge deliveries from both rules and the
+	// function's failed asynchronous invocations.
+	dlq := awssqs.NewQueue(stack, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	suppressDeadLetterQueue(dlq)
+
+	var trail *managedTrail
+	if cfg.ProvisionTrail {
+		trail = newManagedTrail(stack, partition, account, region)
+	}
+
+	logGroup := awslogs.NewLogGroup(stack, jsii.String("RemediatorLogs"), &awslogs.LogGroupProps{
+		Retention: LogRetention,
+		// The log is the record of what Watchkeeper changed; keep it when
+		// the stack is deleted.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+
+	role := awsiam.NewRole(stack, jsii.String("RemediatorRole"), &awsiam.RoleProps{
+		RoleName:    jsii.String(RoleName),
+		Description: jsii.String("Watchkeeper remediator: inspects and heals CIS monitoring controls"),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+	})
+	perms := permissionScope{partition: partition, account: account, topicName: cfg.TopicName, topicKeyArn: *topicKey.KeyArn()}
+	if trail != nil {
+		perms.trailLogsRoleArn = *trail.logsRole.RoleArn()
+	}
+	statements := remediatorStatements(perms)
+	statements = append(statements,
+		// The function's own logging, written here instead of attaching the
+		// AWSLambdaBasicExecutionRole managed policy, which allows every log
+		// group in the account.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("WriteOwnLogs"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: jsii.Strings(*logGroup.LogGroupArn()),
+		}),
+		// Lambda sends failed asynchronous invocations to the on-failure
+		// destination with the function's role (Lambda developer guide,
+		// "Adding a destination": SQS needs sqs:SendMessage).
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SendFailedInvocationsToDeadLetterQueue"),
+			Actions:   jsii.Strings("sqs:SendMessage"),
+			Resources: jsii.Strings(*dlq.QueueArn()),
+		}))
+	policy := awsiam.NewPolicy(stack, jsii.String("RemediatorPolicy"), &awsiam.PolicyProps{
+		Roles:      &[]awsiam.IRole{role},
+		Statements: &statements,
+	})
+	suppressRemediatorPolicy(policy)
+
+	env := map[string]*string{
+		"WATCHKEEPER_BENCHMARK":       jsii.String(cfg.Benchmark),
+		"WATCHKEEPER_MODE":            jsii.String(cfg.Mode),
+		"WATCHKEEPER_PATTERN_PROFILE": jsii.String(cfg.PatternProfile),
+		"WATCHKEEPER_NAMESPACE":       jsii.String(cfg.Namespace),
+		"WATCHKEEPER_TOPIC_NAME":      jsii.String(cfg.TopicName),
+		"WATCHKEEPER_TOPIC_KMS_KEY":   topicKey.KeyArn(),
+		"WATCHKEEPER_SUBSCRIPTIONS":   jsii.String(cfg.Subscriptions()),
+		"WATCHKEEPER_EXCLUDE":         jsii.String(strings.Join(cfg.ExcludedControls, ",")),
+		"WATCHKEEPER_HOME_REGION":     jsii.String(region),
+		"WATCHKEEPER_TRAIL_HEALING":   jsii.String(cfg.TrailHealing),
+		"WATCHKEEPER_SELF_ROLE_ARN":   role.RoleArn(),
+		"WATCHKEEPER_NOTIFY":          jsii.String("true"),
+		"LOG_LEVEL":                   jsii.String("INFO"),
+	}
+	if trail != nil {
+		env["WATCHKEEPER_TRAIL_NAME"] = jsii.String(TrailName)
+		env["WATCHKEEPER_TRAIL_LOG_GROUP_ARN"] = trail.logGroup.LogGroupArn()
+		env["WATCHKEEPER_TRAIL_LOGS_ROLE_ARN"] = trail.logsRole.RoleArn()
+	}
+
+	fn := awslambda.NewFunction(stack, jsii.String("Remediator"), &awslambda.FunctionProps{
+		Description:                  jsii.String("Watchkeeper: keeps the CIS AWS Foundations Benchmark monitoring controls true"),
+		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:                 awslambda.Architecture_ARM_64(),
+		Handler:                      jsii.String("bootstrap"),
+		Code:                         remediatorCode(props.ModuleRoot),
+		MemorySize:                   jsii.Number(FunctionMemoryMB),
+		Timeout:                      awscdk.Duration_Minutes(jsii.Number(FunctionTimeoutMinutes)),
+		ReservedConcurrentExecutions: jsii.Number(1), // no two runs race on the same resources
+		Role:                         role,
+		Environment:                  &env,
+		LoggingFormat:                awslambda.LoggingFormat_JSON,
+		LogGroup:                     logGroup,
+	})
+	// The asynchronous-invocation settings are written at the L1 level
+	// because the L2 destination grants sqs:GetQueueAttributes and
+	// sqs:GetQueueUrl besides the sqs:SendMessage Lambda needs.
+	invokeConfig := awslambda.NewCfnEventInvokeConfig(stack, jsii.String("RemediatorAsyncConfig"), &awslambda.CfnEventInvokeConfigProps{
+		FunctionName:             fn.FunctionName(),
+		Qualifier:                jsii.String("$LATEST"),
+		MaximumRetryAttempts:     jsii.Number(asyncRetryAttempts),
+		MaximumEventAgeInSeconds: jsii.Number(asyncMaxEventAgeHours * 3600),
+		DestinationConfig: &awslambda.CfnEventInvokeConfig_DestinationConfigProperty{
+			OnFailure: &awslambda.CfnEventInvokeConfig_OnFailureProperty{Destination: dlq.QueueArn()},
+		},
+	})
+	// Lambda checks the role can reach the destination when the config is
+	// written, and the function must not run before its permissions exist.
+	invokeConfig.Node().AddDependency(policy)
+	fn.Node().AddDependency(policy)
+
+	target := func() awsevents.IRuleTarget {
+		return awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+			DeadLetterQueue: dlq,
+			RetryAttempts:   jsii.Number(asyncRetryAttempts),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(asyncMaxEventAgeHours)),
+		})
+	}
+	awsevents.NewRule(stack, jsii.String("ScheduleRule"), &awsevents.RuleProps{
+		Description: jsii.String("Watchkeeper nightly full check and heal"),
+		Schedule:    awsevents.Schedule_Expression(jsii.String(cfg.Schedule)),
+		Targets:     &[]awsevents.IRuleTarget{target()},
+	})
+	awsevents.NewRule(stack, jsii.String("DriftRule"), &awsevents.RuleProps{
+		Description:  jsii.String("Watchkeeper: API calls that can break a CIS monitoring control, except Watchkeeper's own"),
+		EventPattern: DriftPattern(partition, account),
+		Targets:      &[]awsevents.IRuleTarget{target()},
+	})
+
+	alarmOnTopic := func(id, description string, metric awscloudwatch.IMetric) {
+		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String(description),
+			Metric:             metric,
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
+	}
+	alarmOnTopic("RemediatorErrorsAlarm", "Watchkeeper's remediator failed: its controls may be out of date. See its log group.",
+		fn.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}))
+	alarmOnTopic("DeadLetterQueueAlarm", "Watchkeeper events or runs failed after retries and are waiting in the dead-letter queue.",
+		dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}))
+
+	awscdk.NewCfnOutput(stack, jsii.String("TopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn()})
+	awscdk.NewCfnOutput(stack, jsii.String("FunctionName"), &awscdk.CfnOutputProps{Value: fn.FunctionName()})
+	awscdk.NewCfnOutput(stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{Value: dlq.QueueUrl()})
+	return stack
+}
+
+// newTopicKey creates the customer managed key of the alarm topic. An alarm
+// cannot publish to a topic encrypted with the AWS managed alias/aws/sns key
+// (its policy cannot be changed); this key's policy lets CloudWatch use it,
+// but only on behalf of this account.
+func newTopicKey(stack awscdk.Stack, account string) awskms.Key {
+	key := awskms.NewKey(stack, jsii.String("TopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("Watchkeeper alarm topic encryption"),
+		EnableKeyRotation: jsii.Bool(true),
+		// Deletion is scheduled, never immediate: 30 days to cancel it.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToUseTheKey"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
+	}), jsii.Bool(false))
+	return key
+}
+
+// newAlarmTopic creates the topic every Watchkeeper alarm notifies.
+func newAlarmTopic(stack awscdk.Stack, cfg Config, key awskms.IKey, partition, account, region string) awssns.Topic {
+	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		TopicName:   jsii.String(cfg.TopicName),
+		DisplayName: jsii.String("Watchkeeper CIS alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true), // denies sns:Publish when aws:SecureTransport is false
+	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsOfThisAccount"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": account},
+			"ArnLike":      map[string]any{"aws:SourceArn": "arn:" + partition + ":cloudwatch:" + region + ":" + account + ":alarm:*"},
+		},
+	}))
+	for _, e := range cfg.NotificationEmails {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
+	}
+	if len(cfg.NotificationEmails) == 0 {
+		// Not an error: a subscriber may be added outside the stack. But
+		// every CIS control needs a confirmed subscriber, so say so.
+		awscdk.Annotations_Of(topic).AddWarningV2(jsii.String("watchkeeper:noNotificationEmails"),
+			jsii.String("context \"notificationEmails\" is empty: the alarm topic has no subscriber, so every CIS monitoring control fails until one is added and confirmed (deploy with -c notificationEmails=you@example.com)"))
+	}
+	return topic
+}
+
+// DriftPattern is the drift rule's event pattern: CloudTrail-recorded calls
+// that can break a monitoring control (trigger.Handled, the list the
+// remediator's decoder accepts), unless Watchkeeper's own role made them.
+//
+// The exclusion matches on detail.userIdentity.arn. An "anything-but" never
+// matches an event that lacks the field, and calls made by an AWS service
+// (userIdentity.type "AWSService") carry no arn, so the pattern ORs the
+// exclusion with "arn does not exist" to keep those events.
+func DriftPattern(partition, account string) *awsevents.EventPattern {
+	sources := map[string]bool{}
+	var eventSources, names []string
+	seenES, seenName := map[string]bool{}, map[string]bool{}
+	for _, c := range trigger.Handled() {
+		sources[c.Source] = true
+		for _, s := range eventBridgeSources(c) {
+			sources[s] = true
+		}
+		if !seenES[c.EventSource] {
+			seenES[c.EventSource] = true
+			eventSources = append(eventSources, c.EventSource)
+		}
+		if !seenName[c.Name] {
+			seenName[c.Name] = true
+			names = append(names, c.Name)
+		}
+	}
+	sourceList := make([]string, 0, len(sources))
+	for s := range sources {
+		sourceList = append(sourceList, s)
+	}
+	sort.Strings(sourceList)
+	sort.Strings(eventSources)
+	sort.Strings(names)
+	ownSessions := OwnSessionARNPrefix(partition, account)
+	return &awsevents.EventPattern{
+		Source:     jsii.Strings(sourceList...),
+		DetailType: jsii.Strings(trigger.APICallDetailType),
+		Detail: &map[string]any{
+			"eventSource": eventSources,
+			"eventName":   names,
+			"$or": []any{
+				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"anything-but": map[string]any{"prefix": ownSessions}}}}},
+				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"exists": false}}}},
+			},
+		},
+	}
+}
+
+// OwnSessionARNPrefix is the prefix of every STS session ARN of the
+// remediator's role: "arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/".
+func OwnSessionARNPrefix(partition, account string) string {
+	return "arn:" + partition + ":sts::" + account + ":assumed-role/" + RoleName + "/"
+}
+
+// eventBridgeSources returns the EventBridge "source" values under which
+// AWS delivers c's CloudTrail events, besides c.Source. The EventBridge
+// events reference ("Amazon CloudWatch Monitoring events delivered via AWS
+// CloudTrail", docs.aws.amazon.com/eventbridge/latest/ref/events-ref-monitoring.html)
+// documents source "aws.monitoring" for eventSource monitoring.amazonaws.com,
+// so the rule accepts it whatever the decoder's table says.
+func eventBridgeSources(c trigger.APICall) []string {
+	if c.EventSource == "monitoring.amazonaws.com" {
+		return []string{"aws.monitoring"}
+	}
+	return nil
+}
+
+// managedTrail is the optional multi-region trail the stack owns.
+type managedTrail struct {
+	logGroup awslogs.LogGroup
+	logsRole awsiam.IRole
+}
+
+// newManagedTrail creates a multi-region trail of all management events,
+// delivering to an encrypted, versioned, TLS-only, access-logged bucket and
+// to a CloudWatch Logs group, which is what the CIS monitoring controls hang
+// their metric filters on. Log files are encrypted with a customer managed
+// key (CIS "ensure CloudTrail logs are encrypted at rest using KMS CMKs").
+func newManagedTrail(stack awscdk.Stack, partition, account, region string) *managedTrail {
+	trailArn := "arn:" + partition + ":cloudtrail:" + region + ":" + account + ":trail/" + TrailName
+	key := awskms.NewKey(stack, jsii.String("TrailKey"), &awskms.KeyProps{
+		Description:       jsii.String("Watchkeeper managed trail log file encryption"),
+		EnableKeyRotation: jsii.Bool(true),
+		// The key decrypts retained audit logs: never delete it with the stack.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	// The key policy CloudTrail requires (CloudTrail user guide,
+	// "Configure AWS KMS key policies for CloudTrail"): encrypt for this
+	// trail only, and describe the key. Readers in the account decrypt
+	// through IAM, which the default root statement delegates to.
+	cloudtrail := awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudTrailToEncryptThisTrailsLogs"),
+		Principals: &[]awsiam.IPrincipal{cloudtrail},
+		Actions:    jsii.Strings("kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceArn": trailArn},
+			"StringLike":   map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": "arn:" + partition + ":cloudtrail:*:" + account + ":trail/*"},
+		},
+	}), jsii.Bool(false))
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudTrailToDescribeTheKey"),
+		Principals: &[]awsiam.IPrincipal{cloudtrail},
+		Actions:    jsii.Strings("kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceArn": trailArn}},
+	}), jsii.Bool(false))
+
+	accessLogs := awss3.NewBucket(stack, jsii.String("TrailAccessLogsBucket"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		Versioned:         jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules:    trailLifecycle(),
+	})
+	bucket := awss3.NewBucket(stack, jsii.String("TrailBucket"), &awss3.BucketProps{
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:             jsii.Bool(true),
+		Versioned:              jsii.Bool(true),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		ServerAccessLogsBucket: accessLogs,
+		ServerAccessLogsPrefix: jsii.String("trail-bucket/"),
+		// Audit logs outlive the stack.
+		RemovalPolicy:  awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: trailLifecycle(),
+	})
+	logGroup := awslogs.NewLogGroup(stack, jsii.String("TrailLogs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	trail := awscloudtrail.NewTrail(stack, jsii.String("Trail"), &awscloudtrail.TrailProps{
+		TrailName:                  jsii.String(TrailName),
+		Bucket:                     bucket,
+		IsMultiRegionTrail:         jsii.Bool(true),
+		IncludeGlobalServiceEvents: jsii.Bool(true),
+		ManagementEvents:           awscloudtrail.ReadWriteType_ALL,
+		EnableFileValidation:       jsii.Bool(true),
+		EncryptionKey:              key,
+		SendToCloudWatchLogs:       jsii.Bool(true),
+		CloudWatchLogGroup:         logGroup,
+	})
+	// The L2 Trail creates its CloudWatch Logs delivery role ("LogsRole",
+	// logs:CreateLogStream and logs:PutLogEvents on this group only) without
+	// exposing it; the remediator needs its ARN to restore the trail.
+	logsRole, ok := trail.Node().FindChild(jsii.String("LogsRole")).(awsiam.IRole)
+	if !ok {
+		panic("awscloudtrail.Trail no longer has a LogsRole child: update newManagedTrail")
+	}
+	return &managedTrail{logGroup: logGroup, logsRole: logsRole}
+}
+
+// trailLifecycle moves trail logs to Glacier after 90 days and expires them
+// after 400 days (CIS asks for at least a year of retention), and keeps
+// overwritten versions for 30 days.
+func trailLifecycle() *[]*awss3.LifecycleRule {
+	return &[]*awss3.LifecycleRule{{
+		Id:      jsii.String("archive-then-expire"),
+		Enabled: jsii.Bool(true),
+		Transitions: &[]*awss3.Transition{{
+			StorageClass:    awss3.StorageClass_GLACIER(),
+			TransitionAfter: awscdk.Duration_Days(jsii.Number(90)),
+		}},
+		Expiration:                          awscdk.Duration_Days(jsii.Number(400)),
+		NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+	}}
+}

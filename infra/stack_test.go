@@ -1,0 +1,626 @@
+package main
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/watchkeeper/watchkeeper/pkg/apply"
+	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+)
+
+func TestFunctionRuntimeAndSizing(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	logsID := ""
+	for id, r := range f.resources("AWS::Logs::LogGroup") {
+		if props(r)["RetentionInDays"] == float64(90) {
+			logsID = id
+		}
+	}
+	if logsID == "" {
+		t.Fatal("no log group with 90-day retention for the function")
+	}
+	f.tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Runtime":                      "provided.al2023",
+		"Architectures":                []any{"arm64"},
+		"Handler":                      "bootstrap",
+		"MemorySize":                   FunctionMemoryMB,
+		"Timeout":                      FunctionTimeoutMinutes * 60,
+		"ReservedConcurrentExecutions": 1,
+		"LoggingConfig":                map[string]any{"LogFormat": "JSON", "LogGroup": ref(logsID)},
+	})
+	f.tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(1))
+}
+
+func TestFunctionLogGroupIsRetainedWithRetention(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	_, fn := f.only(t, "AWS::Lambda::Function")
+	id := props(fn)["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
+	lg := f.doc["Resources"].(map[string]any)[id].(map[string]any)
+	if got := props(lg)["RetentionInDays"]; got != float64(90) {
+		t.Errorf("function log group retention = %v, want 90", got)
+	}
+	if lg["DeletionPolicy"] != "Retain" {
+		t.Errorf("function log group DeletionPolicy = %v, want Retain", lg["DeletionPolicy"])
+	}
+}
+
+func TestFunctionEnvironmentIsExactlyTheContract(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	roleID := f.logicalID(t, "AWS::IAM::Role")
+	keyID := f.logicalID(t, "AWS::KMS::Key")
+	_, fn := f.only(t, "AWS::Lambda::Function")
+	got := props(fn)["Environment"].(map[string]any)["Variables"]
+	want := map[string]any{
+		"WATCHKEEPER_BENCHMARK":       "cis-aws-v3.0.0",
+		"WATCHKEEPER_MODE":            "apply",
+		"WATCHKEEPER_PATTERN_PROFILE": "benchmark",
+		"WATCHKEEPER_NAMESPACE":       "CISBenchmark",
+		"WATCHKEEPER_TOPIC_NAME":      "watchkeeper-cis-alarms",
+		"WATCHKEEPER_TOPIC_KMS_KEY":   getAtt(keyID, "Arn"),
+		"WATCHKEEPER_SUBSCRIPTIONS":   "email:sec@example.com,email:ops@example.com",
+		"WATCHKEEPER_EXCLUDE":         "",
+		"WATCHKEEPER_HOME_REGION":     testRegion,
+		"WATCHKEEPER_TRAIL_HEALING":   "safe",
+		"WATCHKEEPER_SELF_ROLE_ARN":   getAtt(roleID, "Arn"),
+		"WATCHKEEPER_NOTIFY":          "true",
+		"LOG_LEVEL":                   "INFO",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("function environment mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestFunctionEnvironmentCarriesConfigAndManagedTrail(t *testing.T) {
+	f := synth(t, "trail", trailTestConfig())
+	_, fn := f.only(t, "AWS::Lambda::Function")
+	vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	trailLogs := ""
+	for id, r := range f.resources("AWS::Logs::LogGroup") {
+		if props(r)["RetentionInDays"] == float64(365) {
+			trailLogs = id
+		}
+	}
+	logsRole := ""
+	for id := range f.resources("AWS::IAM::Role") {
+		if strings.HasPrefix(id, "TrailLogsRole") {
+			logsRole = id
+		}
+	}
+	want := map[string]any{
+		"WATCHKEEPER_MODE":                "report",
+		"WATCHKEEPER_EXCLUDE":             "4.14,4.15",
+		"WATCHKEEPER_TRAIL_HEALING":       "full",
+		"WATCHKEEPER_TRAIL_NAME":          TrailName,
+		"WATCHKEEPER_TRAIL_LOG_GROUP_ARN": getAtt(trailLogs, "Arn"),
+		"WATCHKEEPER_TRAIL_LOGS_ROLE_ARN": getAtt(logsRole, "Arn"),
+	}
+	for k, w := range want {
+		if diff := cmp.Diff(w, vars[k]); diff != "" {
+			t.Errorf("%s mismatch (-want +got):\n%s", k, diff)
+		}
+	}
+}
+
+func TestScheduleRuleUsesConfiguredExpression(t *testing.T) {
+	for _, tc := range []struct {
+		fixture string
+		cfg     Config
+		want    string
+	}{
+		{"default", defaultTestConfig(), "cron(0 3 * * ? *)"},
+		{"trail", trailTestConfig(), "rate(6 hours)"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			f := synth(t, tc.fixture, tc.cfg)
+			var got []string
+			for _, r := range f.resources("AWS::Events::Rule") {
+				if s, ok := props(r)["ScheduleExpression"].(string); ok {
+					got = append(got, s)
+				}
+			}
+			if diff := cmp.Diff([]string{tc.want}, got); diff != "" {
+				t.Errorf("schedule expressions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Every rule must target the remediator with a bounded retry policy and the
+// encrypted dead-letter queue.
+func TestEveryRuleTargetHasRetryPolicyAndDeadLetterQueue(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	fnID := f.logicalID(t, "AWS::Lambda::Function")
+	dlqID := f.logicalID(t, "AWS::SQS::Queue")
+	rules := f.resources("AWS::Events::Rule")
+	if len(rules) != 2 {
+		t.Fatalf("got %d rules, want 2 (schedule, drift)", len(rules))
+	}
+	for id, r := range rules {
+		want := []any{map[string]any{
+			"Arn":              getAtt(fnID, "Arn"),
+			"Id":               "Target0",
+			"DeadLetterConfig": map[string]any{"Arn": getAtt(dlqID, "Arn")},
+			"RetryPolicy":      map[string]any{"MaximumRetryAttempts": float64(asyncRetryAttempts), "MaximumEventAgeInSeconds": float64(asyncMaxEventAgeHours * 3600)},
+		}}
+		if diff := cmp.Diff(want, props(r)["Targets"]); diff != "" {
+			t.Errorf("rule %s targets (-want +got):\n%s", id, diff)
+		}
+	}
+}
+
+func TestFailedAsyncInvocationsGoToDeadLetterQueue(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	fnID := f.logicalID(t, "AWS::Lambda::Function")
+	dlqID := f.logicalID(t, "AWS::SQS::Queue")
+	_, cfg := f.only(t, "AWS::Lambda::EventInvokeConfig")
+	want := map[string]any{
+		"FunctionName":             ref(fnID),
+		"Qualifier":                "$LATEST",
+		"MaximumRetryAttempts":     float64(asyncRetryAttempts),
+		"MaximumEventAgeInSeconds": float64(asyncMaxEventAgeHours * 3600),
+		"DestinationConfig":        map[string]any{"OnFailure": map[string]any{"Destination": getAtt(dlqID, "Arn")}},
+	}
+	if diff := cmp.Diff(want, props(cfg)); diff != "" {
+		t.Errorf("event invoke config (-want +got):\n%s", diff)
+	}
+}
+
+func TestDriftRulePatternIsExact(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	var pattern any
+	for _, r := range f.resources("AWS::Events::Rule") {
+		if p, ok := props(r)["EventPattern"]; ok {
+			pattern = p
+		}
+	}
+	want := map[string]any{
+		"source":      []any{"aws.cloudtrail", "aws.cloudwatch", "aws.logs", "aws.monitoring", "aws.sns"},
+		"detail-type": []any{"AWS API Call via CloudTrail"},
+		"detail": map[string]any{
+			"eventSource": []any{"cloudtrail.amazonaws.com", "logs.amazonaws.com", "monitoring.amazonaws.com", "sns.amazonaws.com"},
+			"eventName": []any{
+				"DeleteAlarms", "DeleteLogGroup", "DeleteMetricFilter", "DeleteTopic", "DeleteTrail", "DisableAlarmActions",
+				"PutEventSelectors", "PutMetricAlarm", "PutMetricFilter", "SetTopicAttributes", "StopLogging", "Unsubscribe", "UpdateTrail",
+			},
+			"$or": []any{
+				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"anything-but": map[string]any{
+					"prefix": "arn:aws:sts::" + testAccount + ":assumed-role/" + RoleName + "/"}}}}},
+				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"exists": false}}}},
+			},
+		},
+	}
+	if diff := cmp.Diff(want, pattern); diff != "" {
+		t.Errorf("drift rule pattern (-want +got):\n%s", diff)
+	}
+}
+
+// The loop guard in the pattern must exclude exactly the role the function
+// runs as.
+func TestDriftRuleExcludesTheFunctionsOwnRole(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	_, role := f.only(t, "AWS::IAM::Role")
+	if got := props(role)["RoleName"]; got != RoleName {
+		t.Fatalf("role name = %v, want %s", got, RoleName)
+	}
+	if p := OwnSessionARNPrefix("aws", testAccount); !strings.Contains(p, ":assumed-role/"+RoleName+"/") {
+		t.Errorf("own-session prefix %q does not name role %s", p, RoleName)
+	}
+}
+
+func TestEveryQueueIsEncryptedAndTLSOnly(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	queues := f.resources("AWS::SQS::Queue")
+	if len(queues) == 0 {
+		t.Fatal("no queues")
+	}
+	for id, q := range queues {
+		if props(q)["SqsManagedSseEnabled"] != true && props(q)["KmsMasterKeyId"] == nil {
+			t.Errorf("queue %s is not encrypted: %v", id, props(q))
+		}
+		denied := false
+		for _, p := range f.resources("AWS::SQS::QueuePolicy") {
+			for _, qref := range props(p)["Queues"].([]any) {
+				if cmp.Equal(qref, ref(id)) || cmp.Equal(qref, getAtt(id, "QueueUrl")) {
+					denied = denied || hasTLSDeny(props(p)["PolicyDocument"])
+				}
+			}
+		}
+		if !denied {
+			t.Errorf("queue %s has no policy denying non-TLS access", id)
+		}
+	}
+}
+
+// hasTLSDeny reports whether doc denies requests with aws:SecureTransport false.
+func hasTLSDeny(doc any) bool {
+	for _, s := range doc.(map[string]any)["Statement"].([]any) {
+		st := s.(map[string]any)
+		cond, _ := st["Condition"].(map[string]any)
+		b, _ := cond["Bool"].(map[string]any)
+		if st["Effect"] == "Deny" && b["aws:SecureTransport"] == "false" {
+			return true
+		}
+	}
+	return false
+}
+
+func TestTopicIsEncryptedWithRotatingCustomerManagedKey(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	keyID, key := f.only(t, "AWS::KMS::Key")
+	_, topic := f.only(t, "AWS::SNS::Topic")
+	if diff := cmp.Diff(getAtt(keyID, "Arn"), props(topic)["KmsMasterKeyId"]); diff != "" {
+		t.Errorf("topic key (-want +got):\n%s", diff)
+	}
+	if props(topic)["TopicName"] != DefaultTopicName {
+		t.Errorf("topic name = %v, want %s", props(topic)["TopicName"], DefaultTopicName)
+	}
+	if props(key)["EnableKeyRotation"] != true {
+		t.Error("topic key rotation is not enabled")
+	}
+}
+
+func TestKeyPolicyLetsOnlyThisAccountsCloudWatchUseTheKey(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	_, key := f.only(t, "AWS::KMS::Key")
+	want := []any{
+		map[string]any{
+			"Action": "kms:*", "Effect": "Allow", "Resource": "*",
+			"Principal": map[string]any{"AWS": "arn:aws:iam::" + testAccount + ":root"},
+		},
+		map[string]any{
+			"Sid": "AllowCloudWatchAlarmsToUseTheKey", "Effect": "Allow", "Resource": "*",
+			"Action":    []any{"kms:Decrypt", "kms:GenerateDataKey*"},
+			"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": testAccount}},
+		},
+	}
+	got := props(key)["KeyPolicy"].(map[string]any)["Statement"]
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("key policy (-want +got):\n%s", diff)
+	}
+}
+
+func TestTopicPolicyAllowsThisAccountsAlarmsAndDeniesPlainHTTP(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	topicID := f.logicalID(t, "AWS::SNS::Topic")
+	_, pol := f.only(t, "AWS::SNS::TopicPolicy")
+	want := map[string]any{
+		"Topics": []any{ref(topicID)},
+		"PolicyDocument": map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{
+				map[string]any{
+					"Sid": "AllowPublishThroughSSLOnly", "Effect": "Deny", "Principal": "*",
+					"Action": "sns:Publish", "Resource": ref(topicID),
+					"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+				},
+				map[string]any{
+					"Sid": "AllowCloudWatchAlarmsOfThisAccount", "Effect": "Allow",
+					"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+					"Action":    "sns:Publish", "Resource": ref(topicID),
+					"Condition": map[string]any{
+						"StringEquals": map[string]any{"aws:SourceAccount": testAccount},
+						"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*"},
+					},
+				},
+			},
+		},
+	}
+	if diff := cmp.Diff(want, props(pol)); diff != "" {
+		t.Errorf("topic policy (-want +got):\n%s", diff)
+	}
+}
+
+func TestEmailSubscriptionsComeFromConfig(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	topicID := f.logicalID(t, "AWS::SNS::Topic")
+	var got []string
+	for id, s := range f.resources("AWS::SNS::Subscription") {
+		p := props(s)
+		if p["Protocol"] != "email" || !cmp.Equal(p["TopicArn"], ref(topicID)) {
+			t.Errorf("subscription %s = %v, want email on the alarm topic", id, p)
+		}
+		got = append(got, p["Endpoint"].(string))
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff([]string{"ops@example.com", "sec@example.com"}, got); diff != "" {
+		t.Errorf("subscription endpoints (-want +got):\n%s", diff)
+	}
+}
+
+// wantRemediatorStatements is the remediator's complete identity policy.
+func wantRemediatorStatements(f *fixture, t *testing.T, withTrail bool) []any {
+	acct := testAccount
+	arn := func(svc, res string) string { return "arn:aws:" + svc + ":*:" + acct + ":" + res }
+	_, topic := f.only(t, "AWS::SNS::Topic")
+	keyID := props(topic)["KmsMasterKeyId"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	dlqID := f.logicalID(t, "AWS::SQS::Queue")
+	_, fn := f.only(t, "AWS::Lambda::Function")
+	logsID := props(fn)["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
+	st := func(sid string, actions []any, resource any) map[string]any {
+		var a any = actions
+		if len(actions) == 1 {
+			a = actions[0]
+		}
+		return map[string]any{"Sid": sid, "Effect": "Allow", "Action": a, "Resource": resource}
+	}
+	want := []any{
+		st("ReadWithoutResourceLevelPermissions", []any{"cloudtrail:DescribeTrails", "cloudwatch:DescribeAlarmsForMetric", "ec2:DescribeRegions"}, "*"),
+		st("InspectAndRestoreTrails", []any{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "cloudtrail:PutEventSelectors", "cloudtrail:StartLogging", "cloudtrail:UpdateTrail"}, arn("cloudtrail", "trail/*")),
+		st("InspectAndWriteMetricFilters", []any{"logs:DescribeMetricFilters", "logs:PutMetricFilter"}, arn("logs", "log-group:*")),
+		st("ReadAlarms", []any{"cloudwatch:DescribeAlarms"}, arn("cloudwatch", "alarm:*")),
+		st("WriteOwnAlarms", []any{"cloudwatch:EnableAlarmActions", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"}, arn("cloudwatch", "alarm:watchkeeper-*")),
+		st("ReadTopics", []any{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"}, arn("sns", "*")),
+		st("WriteOwnTopic", []any{"sns:CreateTopic", "sns:Publish", "sns:Subscribe", "sns:TagResource"}, arn("sns", DefaultTopicName)),
+		st("ReadKeyPolicies", []any{"kms:DescribeKey", "kms:GetKeyPolicy"}, arn("kms", "key/*")),
+		st("PublishToEncryptedTopic", []any{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt(keyID, "Arn")),
+	}
+	if withTrail {
+		logsRole := ""
+		for id := range f.resources("AWS::IAM::Role") {
+			if strings.HasPrefix(id, "TrailLogsRole") {
+				logsRole = id
+			}
+		}
+		pass := st("PassTrailLogsRoleToCloudTrail", []any{"iam:PassRole"}, getAtt(logsRole, "Arn"))
+		pass["Condition"] = map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "cloudtrail.amazonaws.com"}}
+		want = append(want, pass)
+	}
+	return append(want,
+		st("WriteOwnLogs", []any{"logs:CreateLogStream", "logs:PutLogEvents"}, getAtt(logsID, "Arn")),
+		st("SendFailedInvocationsToDeadLetterQueue", []any{"sqs:SendMessage"}, getAtt(dlqID, "Arn")),
+	)
+}
+
+func TestRemediatorPolicyIsExactlyTheLeastPrivilegeStatements(t *testing.T) {
+	for _, tc := range []struct {
+		fixture   string
+		cfg       Config
+		withTrail bool
+	}{
+		{"default", defaultTestConfig(), false},
+		{"trail", trailTestConfig(), true},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			f := synth(t, tc.fixture, tc.cfg)
+			roleID := ""
+			for id, r := range f.resources("AWS::IAM::Role") {
+				if props(r)["RoleName"] == RoleName {
+					roleID = id
+				}
+			}
+			got := f.roleStatements(t, roleID)
+			if diff := cmp.Diff(wantRemediatorStatements(f, t, tc.withTrail), got); diff != "" {
+				t.Errorf("remediator policy statements (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The policy grants exactly the actions the code calls: the inspector's
+// reads, the applier's writes, the notifier's publish and the platform's
+// needs — no more, no fewer.
+func TestRemediatorPolicyActionsAreExactlyWhatTheCodeCalls(t *testing.T) {
+	f := synth(t, "trail", trailTestConfig())
+	roleID := ""
+	for id, r := range f.resources("AWS::IAM::Role") {
+		if props(r)["RoleName"] == RoleName {
+			roleID = id
+		}
+	}
+	var got []string
+	for _, s := range f.roleStatements(t, roleID) {
+		got = append(got, asStrings(s.(map[string]any)["Action"])...)
+	}
+	want := slices.Concat(inspect.ReadActions, apply.WriteActions, NotifyActions, PlatformActions)
+	sort.Strings(got)
+	sort.Strings(want)
+	want = slices.Compact(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("granted actions (-want +got):\n%s", diff)
+	}
+}
+
+func TestNoIAMPolicyUsesWildcardActions(t *testing.T) {
+	for _, tc := range []struct {
+		fixture string
+		cfg     Config
+	}{{"default", defaultTestConfig()}, {"trail", trailTestConfig()}} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			f := synth(t, tc.fixture, tc.cfg)
+			pols := f.resources("AWS::IAM::Policy")
+			if len(pols) == 0 {
+				t.Fatal("no IAM policies")
+			}
+			for id, p := range pols {
+				for _, s := range props(p)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+					for _, a := range asStrings(s.(map[string]any)["Action"]) {
+						if strings.Contains(a, "*") {
+							t.Errorf("policy %s grants wildcard action %q", id, a)
+						}
+					}
+				}
+			}
+			for id, r := range f.resources("AWS::IAM::Role") {
+				if mp := props(r)["ManagedPolicyArns"]; mp != nil {
+					t.Errorf("role %s attaches managed policies %v", id, mp)
+				}
+			}
+		})
+	}
+}
+
+func TestAlarmsOnWatchkeeperNotifyTheTopic(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	topicID := f.logicalID(t, "AWS::SNS::Topic")
+	fnID := f.logicalID(t, "AWS::Lambda::Function")
+	dlqID := f.logicalID(t, "AWS::SQS::Queue")
+	alarms := f.resources("AWS::CloudWatch::Alarm")
+	if len(alarms) != 2 {
+		t.Fatalf("got %d alarms, want 2", len(alarms))
+	}
+	seen := map[string]bool{}
+	for id, a := range alarms {
+		p := props(a)
+		if diff := cmp.Diff([]any{ref(topicID)}, p["AlarmActions"]); diff != "" {
+			t.Errorf("alarm %s actions (-want +got):\n%s", id, diff)
+		}
+		if p["Threshold"] != float64(1) || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["EvaluationPeriods"] != float64(1) {
+			t.Errorf("alarm %s is not '>= 1 in one period': %v", id, p)
+		}
+		dims := p["Dimensions"].([]any)
+		switch p["MetricName"] {
+		case "Errors":
+			seen["errors"] = cmp.Equal(dims, []any{map[string]any{"Name": "FunctionName", "Value": ref(fnID)}}) && p["Namespace"] == "AWS/Lambda"
+		case "ApproximateNumberOfMessagesVisible":
+			seen["dlq"] = cmp.Equal(dims, []any{map[string]any{"Name": "QueueName", "Value": getAtt(dlqID, "QueueName")}}) && p["Namespace"] == "AWS/SQS"
+		}
+	}
+	if !seen["errors"] || !seen["dlq"] {
+		t.Errorf("alarms on function errors / DLQ depth found = %v, want both", seen)
+	}
+}
+
+func TestNoTrailUnlessProvisioned(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	f.tpl.ResourceCountIs(jsii.String("AWS::CloudTrail::Trail"), jsii.Number(0))
+	f.tpl.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(0))
+}
+
+func TestManagedTrailIsMultiRegionWithAllManagementEvents(t *testing.T) {
+	f := synth(t, "trail", trailTestConfig())
+	trailLogs := ""
+	for id, r := range f.resources("AWS::Logs::LogGroup") {
+		if props(r)["RetentionInDays"] == float64(365) {
+			trailLogs = id
+		}
+	}
+	f.tpl.HasResourceProperties(jsii.String("AWS::CloudTrail::Trail"), map[string]any{
+		"TrailName":                  TrailName,
+		"IsLogging":                  true,
+		"IsMultiRegionTrail":         true,
+		"IncludeGlobalServiceEvents": true,
+		"EnableLogFileValidation":    true,
+		"CloudWatchLogsLogGroupArn":  getAtt(trailLogs, "Arn"),
+		"CloudWatchLogsRoleArn":      assertions.Match_AnyValue(),
+		"EventSelectors":             []any{map[string]any{"IncludeManagementEvents": true, "ReadWriteType": "All"}},
+	})
+}
+
+// Every bucket (trail logs and their access logs) is private, encrypted,
+// versioned, TLS-only and has a lifecycle.
+func TestEveryBucketIsPrivateEncryptedVersionedTLSOnlyWithLifecycle(t *testing.T) {
+	f := synth(t, "trail", trailTestConfig())
+	buckets := f.resources("AWS::S3::Bucket")
+	if len(buckets) != 2 {
+		t.Fatalf("got %d buckets, want 2 (trail, access logs)", len(buckets))
+	}
+	for id, b := range buckets {
+		p := props(b)
+		if diff := cmp.Diff(map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}, p["PublicAccessBlockConfiguration"]); diff != "" {
+			t.Errorf("bucket %s public access block (-want +got):\n%s", id, diff)
+		}
+		if p["BucketEncryption"] == nil {
+			t.Errorf("bucket %s is not encrypted", id)
+		}
+		if !cmp.Equal(p["VersioningConfiguration"], map[string]any{"Status": "Enabled"}) {
+			t.Errorf("bucket %s is not versioned", id)
+		}
+		if p["LifecycleConfiguration"] == nil {
+			t.Errorf("bucket %s has no lifecycle", id)
+		}
+		if b["DeletionPolicy"] != "Retain" {
+			t.Errorf("bucket %s DeletionPolicy = %v, want Retain", id, b["DeletionPolicy"])
+		}
+		denied := false
+		for _, bp := range f.resources("AWS::S3::BucketPolicy") {
+			if cmp.Equal(props(bp)["Bucket"], ref(id)) {
+				denied = hasTLSDeny(props(bp)["PolicyDocument"])
+			}
+		}
+		if !denied {
+			t.Errorf("bucket %s has no policy denying non-TLS access", id)
+		}
+	}
+}
+
+func TestTrailBucketIsAccessLogged(t *testing.T) {
+	f := synth(t, "trail", trailTestConfig())
+	trailBucket := props(f.resources("AWS::CloudTrail::Trail")[f.logicalID(t, "AWS::CloudTrail::Trail")])["S3BucketName"].(map[string]any)["Ref"].(string)
+	b := props(f.doc["Resources"].(map[string]any)[trailBucket].(map[string]any))
+	lc, _ := b["LoggingConfiguration"].(map[string]any)
+	if lc == nil || lc["DestinationBucketName"] == nil {
+		t.Errorf("trail bucket %s has no access logging: %v", trailBucket, b)
+	}
+}
+
+func TestEveryResourceIsTaggedManagedBy(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	for _, typ := range []string{"AWS::Lambda::Function", "AWS::SNS::Topic", "AWS::KMS::Key", "AWS::SQS::Queue", "AWS::IAM::Role", "AWS::Events::Rule", "AWS::Logs::LogGroup"} {
+		for id, r := range f.resources(typ) {
+			tags, _ := props(r)["Tags"].([]any)
+			if !slices.ContainsFunc(tags, func(t any) bool {
+				return cmp.Equal(t, map[string]any{"Key": "ManagedBy", "Value": "watchkeeper"})
+			}) {
+				t.Errorf("%s %s lacks tag ManagedBy=watchkeeper: %v", typ, id, tags)
+			}
+		}
+	}
+}
+
+func TestManagedTrailLogsAreEncryptedWithARetainedRotatingKey(t *testing.T) {
+	f := synth(t, "trail", trailTestConfig())
+	_, trail := f.only(t, "AWS::CloudTrail::Trail")
+	keyRef, _ := props(trail)["KMSKeyId"].(map[string]any)
+	getatt, _ := keyRef["Fn::GetAtt"].([]any)
+	if len(getatt) != 2 {
+		t.Fatalf("trail KMSKeyId = %v, want the ARN of a key in this stack", props(trail)["KMSKeyId"])
+	}
+	key := f.doc["Resources"].(map[string]any)[getatt[0].(string)].(map[string]any)
+	if props(key)["EnableKeyRotation"] != true || key["DeletionPolicy"] != "Retain" {
+		t.Errorf("trail key rotation=%v deletion=%v, want true and Retain", props(key)["EnableKeyRotation"], key["DeletionPolicy"])
+	}
+	trailArn := "arn:aws:cloudtrail:" + testRegion + ":" + testAccount + ":trail/" + TrailName
+	cloudtrail := map[string]any{"Service": "cloudtrail.amazonaws.com"}
+	want := []any{
+		map[string]any{
+			"Action": "kms:*", "Effect": "Allow", "Resource": "*",
+			"Principal": map[string]any{"AWS": "arn:aws:iam::" + testAccount + ":root"},
+		},
+		map[string]any{
+			"Sid": "AllowCloudTrailToEncryptThisTrailsLogs", "Effect": "Allow", "Principal": cloudtrail,
+			"Action": "kms:GenerateDataKey*", "Resource": "*",
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:SourceArn": trailArn},
+				"StringLike":   map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:" + testAccount + ":trail/*"},
+			},
+		},
+		map[string]any{
+			"Sid": "AllowCloudTrailToDescribeTheKey", "Effect": "Allow", "Principal": cloudtrail,
+			"Action": "kms:DescribeKey", "Resource": "*",
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceArn": trailArn}},
+		},
+	}
+	if diff := cmp.Diff(want, props(key)["KeyPolicy"].(map[string]any)["Statement"]); diff != "" {
+		t.Errorf("trail key policy (-want +got):\n%s", diff)
+	}
+}
+
+func TestSynthWarnsWhenNoNotificationEmails(t *testing.T) {
+	f := synth(t, "no-emails", DefaultConfig())
+	f.tpl.ResourceCountIs(jsii.String("AWS::SNS::Subscription"), jsii.Number(0))
+	assertions.Annotations_FromStack(f.stack).HasWarning(jsii.String("*"),
+		assertions.Match_StringLikeRegexp(jsii.String(`"notificationEmails" is empty`)))
+}
+
+func TestNoWarningWhenNotificationEmailsAreSet(t *testing.T) {
+	f := synth(t, "default", defaultTestConfig())
+	assertions.Annotations_FromStack(f.stack).HasNoWarning(jsii.String("*"),
+		assertions.Match_StringLikeRegexp(jsii.String("notificationEmails")))
+}

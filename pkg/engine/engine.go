@@ -1,0 +1,224 @@
+// Package engine ties Watchkeeper's steps together: observe the account
+// (inspect), decide what is wrong and what would fix it (plan), optionally
+// heal (apply), then observe and plan again so the report describes the
+// account as it is after healing, not as it was hoped to be.
+//
+// The engine knows nothing about flags, environment variables or Lambda
+// events: the CLI and the Lambda handler both build an Options and call
+// New and Run.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/watchkeeper/watchkeeper/pkg/apply"
+	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/plan"
+	"github.com/watchkeeper/watchkeeper/pkg/report"
+)
+
+// Options configure an Engine. The zero value of each optional field is a
+// documented default.
+type Options struct {
+	// Plan is what "compliant" means and how far healing may go.
+	// Plan.Benchmark must be set; Plan.HomeRegion defaults to the
+	// aws.Config's region.
+	Plan plan.Options
+	// Regions limits evaluation to these regions; nil means every region
+	// enabled in the account.
+	Regions []string
+	// Apply heals the account. When false (audit, plan, report mode) the
+	// engine never calls apply: report-only is the absence of the call, not
+	// a flag inside apply.
+	Apply bool
+	// Logger receives structured progress; nil discards it.
+	Logger *slog.Logger
+	// Reserve is the time before the context's deadline in which apply
+	// starts no new action, so a run cut short still reports what it did.
+	// Zero means apply's default.
+	Reserve time.Duration
+	// Concurrency bounds parallel API calls in inspect and apply; zero
+	// means their defaults.
+	Concurrency int
+	// Mode labels the report ("audit", "plan", "apply", "report"); it
+	// changes nothing else. "" means "apply" when Apply is set, else "plan".
+	Mode string
+}
+
+// ErrInvalidOptions is wrapped by New's error when Options are unusable.
+var ErrInvalidOptions = errors.New("invalid engine options")
+
+// Engine runs one account's evaluation, and healing when asked. It is safe
+// to call Run repeatedly (a warm Lambda container does): clients are built
+// once per region and reused.
+type Engine struct {
+	opts    Options
+	log     *slog.Logger
+	clients *clientCache
+	sts     *sts.Client
+	ec2     *ec2.Client
+}
+
+// New validates opts and returns an Engine that talks to AWS through cfg.
+// It makes no API call: credentials are first used by Run.
+func New(cfg aws.Config, opts Options) (*Engine, error) {
+	if opts.Plan.HomeRegion == "" {
+		opts.Plan.HomeRegion = cfg.Region
+	}
+	if err := validate(opts); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// Global calls (STS, DescribeRegions) go to the home region, so a
+	// caller that pins --home-region never depends on the SDK's default.
+	home := opts.Plan.HomeRegion
+	return &Engine{
+		opts:    opts,
+		log:     log,
+		clients: newClientCache(cfg),
+		sts:     sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region = home }),
+		ec2:     ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = home }),
+	}, nil
+}
+
+func validate(o Options) error {
+	var errs []error
+	if o.Plan.Benchmark.ID == "" || len(o.Plan.Benchmark.Controls) == 0 {
+		errs = append(errs, errors.New("no benchmark"))
+	}
+	if o.Plan.HomeRegion == "" {
+		errs = append(errs, errors.New("no home region (set one, or a region in the AWS configuration)"))
+	}
+	if o.Plan.TrailHealing != "" {
+		if _, err := plan.ParseHealingLevel(string(o.Plan.TrailHealing)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, id := range o.Plan.Exclude {
+		if _, ok := o.Plan.Benchmark.Control(id); !ok && o.Plan.Benchmark.ID != "" {
+			errs = append(errs, fmt.Errorf("exclude %q: not a control of %s", id, o.Plan.Benchmark.ID))
+		}
+	}
+	if o.Regions != nil && len(o.Regions) == 0 {
+		errs = append(errs, errors.New("empty region list (nil means every enabled region)"))
+	}
+	seen := make(map[string]bool, len(o.Regions))
+	for _, r := range o.Regions {
+		if r == "" {
+			errs = append(errs, errors.New("empty region name"))
+		} else if seen[r] {
+			errs = append(errs, fmt.Errorf("region %s listed twice", r))
+		}
+		seen[r] = true
+	}
+	if o.Concurrency < 0 {
+		errs = append(errs, fmt.Errorf("concurrency %d is negative", o.Concurrency))
+	}
+	if o.Reserve < 0 {
+		errs = append(errs, fmt.Errorf("reserve %s is negative", o.Reserve))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+	}
+	return nil
+}
+
+// Run observes the account, plans, and when Options.Apply is set applies the
+// plan, then observes and plans again.
+//
+// The report's controls, regions and verdict come from the last plan, i.e.
+// the state after healing; its actions are the first plan's actions with
+// their outcomes, followed by any action the last plan still wants (as
+// "planned"), so a run that did not converge says so.
+//
+// Run returns an error only when the account cannot be evaluated at all
+// (no credentials, the caller's identity or the region list cannot be
+// read). Failures confined to a region, a resource or an action are part of
+// the report.
+func (e *Engine) Run(ctx context.Context) (report.Report, error) {
+	insp := e.inspector()
+	req := inspect.Request{Regions: e.opts.Regions, HomeRegion: e.opts.Plan.HomeRegion}
+
+	snap, err := insp.Observe(ctx, req)
+	if err != nil {
+		return report.Report{}, fmt.Errorf("observe account: %w", err)
+	}
+	log := e.log.With("account", snap.Account)
+	first := plan.Compute(e.opts.Plan, snap)
+	log.Info("plan computed", "regions", len(first.Regions), "actions", len(first.Actions), "compliant", first.Compliant())
+
+	if !e.opts.Apply || len(first.Actions) == 0 {
+		// Report only, or nothing to heal: the first observation is final.
+		return report.New(e.mode(), first), nil
+	}
+
+	res, applyErr := apply.Run(ctx, first.Actions, apply.Options{
+		Clients:     e.applyClients,
+		Logger:      log,
+		Concurrency: e.opts.Concurrency,
+		Reserve:     e.opts.Reserve,
+	})
+	if applyErr != nil {
+		// apply has logged each failure and recorded it in res.Outcomes,
+		// which the report shows; only the tally is logged here.
+		log.Warn("apply finished with failures",
+			"failed", res.Count(apply.StatusFailed), "skipped", res.Count(apply.StatusSkipped))
+	}
+
+	snap2, err := insp.Observe(ctx, req)
+	if err != nil {
+		// The account was changed but cannot be re-read: report what was
+		// done against the pre-apply verdict, and say why it is not final.
+		return assemble(e.mode(), first, merge(res.Outcomes, nil)), fmt.Errorf("observe account after apply: %w", err)
+	}
+	last := plan.Compute(e.opts.Plan, snap2)
+	log.Info("plan recomputed after apply", "actions", len(last.Actions), "compliant", last.Compliant())
+	return assemble(e.mode(), last, merge(res.Outcomes, last.Actions)), nil
+}
+
+// mode is the report's Mode: Options.Mode, or "apply"/"plan" by Apply.
+func (e *Engine) mode() string {
+	switch {
+	case e.opts.Mode != "":
+		return e.opts.Mode
+	case e.opts.Apply:
+		return "apply"
+	default:
+		return "plan"
+	}
+}
+
+// inspector builds an Inspector over the cached clients. It is cheap; a new
+// one per Run keeps Run free of state left by an earlier run.
+func (e *Engine) inspector() *inspect.Inspector {
+	return inspect.New(inspect.Options{
+		Clients:      e.inspectClients,
+		Identity:     e.sts,
+		RegionLister: e.ec2,
+		Logger:       e.log,
+		Concurrency:  e.opts.Concurrency,
+		NamePrefix:   e.opts.Plan.NamePrefix,
+		TopicName:    e.opts.Plan.TopicName,
+	})
+}
+
+func (e *Engine) inspectClients(region string) inspect.Clients {
+	c := e.clients.get(region)
+	return inspect.Clients{CloudTrail: c.cloudTrail, Logs: c.logs, CloudWatch: c.cloudWatch, SNS: c.sns, KMS: c.kms}
+}
+
+func (e *Engine) applyClients(region string) apply.Clients {
+	c := e.clients.get(region)
+	return apply.Clients{CloudTrail: c.cloudTrail, Logs: c.logs, CloudWatch: c.cloudWatch, SNS: c.sns}
+}

@@ -1,0 +1,178 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
+	"github.com/watchkeeper/watchkeeper/pkg/catalog"
+	"github.com/watchkeeper/watchkeeper/pkg/engine"
+	"github.com/watchkeeper/watchkeeper/pkg/plan"
+	"github.com/watchkeeper/watchkeeper/pkg/report"
+	"github.com/watchkeeper/watchkeeper/test/moto"
+	"github.com/watchkeeper/watchkeeper/test/world"
+)
+
+const home = "us-east-1"
+
+func TestNewValidates(t *testing.T) {
+	cfg := moto.Config("http://127.0.0.1:1", home)
+	valid := func() engine.Options {
+		return engine.Options{Plan: plan.Options{Benchmark: catalog.Default()}, Regions: []string{home}}
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(*engine.Options)
+		cfg    func(aws.Config) aws.Config
+		ok     bool
+	}{
+		{name: "valid", mutate: func(*engine.Options) {}, ok: true},
+		{name: "nil regions mean every enabled region", mutate: func(o *engine.Options) { o.Regions = nil }, ok: true},
+		{name: "no benchmark", mutate: func(o *engine.Options) { o.Plan.Benchmark = catalog.Benchmark{} }},
+		{name: "no home region anywhere", mutate: func(*engine.Options) {}, cfg: func(c aws.Config) aws.Config { c.Region = ""; return c }},
+		{name: "home region from options", mutate: func(o *engine.Options) { o.Plan.HomeRegion = "eu-west-1" }, cfg: func(c aws.Config) aws.Config { c.Region = ""; return c }, ok: true},
+		{name: "bad healing level", mutate: func(o *engine.Options) { o.Plan.TrailHealing = "aggressive" }},
+		{name: "unknown excluded control", mutate: func(o *engine.Options) { o.Plan.Exclude = []string{"9.9"} }},
+		{name: "empty region list", mutate: func(o *engine.Options) { o.Regions = []string{} }},
+		{name: "duplicate region", mutate: func(o *engine.Options) { o.Regions = []string{home, home} }},
+		{name: "negative concurrency", mutate: func(o *engine.Options) { o.Concurrency = -1 }},
+		{name: "negative reserve", mutate: func(o *engine.Options) { o.Reserve = -1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := valid()
+			tc.mutate(&o)
+			c := cfg
+			if tc.cfg != nil {
+				c = tc.cfg(c)
+			}
+			e, err := engine.New(c, o)
+			switch {
+			case tc.ok && err != nil:
+				t.Fatalf("New: %v", err)
+			case tc.ok && e == nil:
+				t.Fatal("New returned no engine")
+			case !tc.ok && !errors.Is(err, engine.ErrInvalidOptions):
+				t.Fatalf("New error = %v, want ErrInvalidOptions", err)
+			}
+		})
+	}
+}
+
+// TestRun drives the engine against moto on an account that has only a
+// trail: report-only runs change nothing; an applying run heals and reports
+// the state after healing.
+func TestRun(t *testing.T) {
+	srv := moto.Start(t)
+	ctx := t.Context()
+	tr, err := world.New(srv.Config).Trail(ctx, world.TrailSpec{Name: "main", HomeRegion: home, LogGroupName: "/ct/main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := engine.Options{
+		Plan: plan.Options{
+			Benchmark:     catalog.Default(),
+			Subscriptions: []plan.Endpoint{{Protocol: "email", Endpoint: "sec@example.com"}},
+		},
+		Regions: []string{home, "eu-west-1"},
+	}
+	countFilters := func(t *testing.T) int {
+		t.Helper()
+		out, err := cloudwatchlogs.NewFromConfig(srv.Config(home)).DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(tr.LogGroupName)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.MetricFilters)
+	}
+	n := len(catalog.Default().Controls)
+
+	t.Run("report only", func(t *testing.T) {
+		e, err := engine.New(srv.Config(home), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := e.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Compliant || rep.Mode != "plan" || rep.Account != moto.Account || rep.HomeRegion != home {
+			t.Errorf("report: compliant %t mode %q account %q home %q", rep.Compliant, rep.Mode, rep.Account, rep.HomeRegion)
+		}
+		// n filters, n alarms, the topic and the subscription, all planned.
+		if got, want := len(rep.Actions), 2*n+2; got != want {
+			t.Errorf("%d actions, want %d", got, want)
+		}
+		for _, a := range rep.Actions {
+			if a.Status != report.StatusPlanned {
+				t.Errorf("action %s %s: status %s, want planned", a.Action, a.Target, a.Status)
+			}
+		}
+		if got := countFilters(t); got != 0 {
+			t.Errorf("a report-only run created %d filters", got)
+		}
+	})
+
+	t.Run("apply", func(t *testing.T) {
+		o := opts
+		o.Apply = true
+		e, err := engine.New(srv.Config(home), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := e.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Compliant || rep.Mode != "apply" {
+			t.Errorf("after apply: compliant %t mode %q", rep.Compliant, rep.Mode)
+		}
+		if p := rep.Pending(); len(p) != 0 {
+			t.Errorf("after apply %d actions pending: %+v", len(p), p)
+		}
+		if got, want := len(rep.Actions), 2*n+2; got != want {
+			t.Errorf("%d actions reported, want %d (the first plan's, with outcomes)", got, want)
+		}
+		for _, c := range rep.Controls {
+			if c.Status != plan.StatusPass {
+				t.Errorf("control %s: %s %q after apply", c.ID, c.Status, c.Reasons)
+			}
+		}
+		if got := countFilters(t); got != n {
+			t.Errorf("%d filters after apply, want %d", got, n)
+		}
+		alarms, err := cloudwatch.NewFromConfig(srv.Config(home)).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(alarms.MetricAlarms) != n {
+			t.Errorf("%d alarms after apply, want %d", len(alarms.MetricAlarms), n)
+		}
+
+		// The same engine again: nothing to do, nothing reported as done.
+		rep, err = e.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Compliant || len(rep.Actions) != 0 {
+			t.Errorf("second apply: compliant %t, %d actions, want compliant and none", rep.Compliant, len(rep.Actions))
+		}
+	})
+
+	t.Run("no credentials", func(t *testing.T) {
+		cfg := srv.Config(home)
+		cfg.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{}, errors.New("no credentials configured")
+		})
+		cfg.RetryMaxAttempts = 1
+		e, err := engine.New(cfg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Run(ctx); err == nil {
+			t.Fatal("Run without credentials returned no error")
+		}
+	})
+}

@@ -1,0 +1,180 @@
+package inspect_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/test/moto"
+	"github.com/watchkeeper/watchkeeper/test/world"
+)
+
+// env is one moto server with a World and a way to build inspectors whose
+// SDK calls are counted by operation.
+type env struct {
+	srv   *moto.Server
+	world *world.World
+	calls *counter
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	srv := moto.Start(t)
+	return &env{srv: srv, world: world.New(srv.Config), calls: &counter{m: map[string]int{}}}
+}
+
+// counter counts SDK operations as "Service.Operation" through an
+// Initialize-step middleware, which runs once per call (retries happen in
+// later steps), so it counts what the inspector asked for.
+type counter struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (c *counter) middleware(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("countCalls",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			c.mu.Lock()
+			c.m[awsmiddleware.GetServiceID(ctx)+"."+awsmiddleware.GetOperationName(ctx)]++
+			c.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
+
+// take returns the counts so far and resets them.
+func (c *counter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := maps.Clone(c.m)
+	clear(c.m)
+	return out
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// config returns a counted moto configuration for region.
+func (e *env) config(region string) aws.Config {
+	cfg := e.srv.Config(region)
+	cfg.APIOptions = append(cfg.APIOptions, e.calls.middleware)
+	return cfg
+}
+
+// options returns inspector options over counted SDK clients; wrap, if not
+// nil, may replace a region's clients (fakes for edge cases).
+func (e *env) options(wrap func(region string, c inspect.Clients) inspect.Clients) inspect.Options {
+	cfg := e.config("us-east-1")
+	sdk := inspect.SDKClients(cfg)
+	clients := sdk
+	if wrap != nil {
+		clients = func(region string) inspect.Clients { return wrap(region, sdk(region)) }
+	}
+	return inspect.Options{
+		Clients:      clients,
+		Identity:     sts.NewFromConfig(cfg),
+		RegionLister: ec2.NewFromConfig(cfg),
+	}
+}
+
+func (e *env) observe(t *testing.T, opts inspect.Options, req inspect.Request) inspect.Snapshot {
+	t.Helper()
+	e.calls.take()
+	snap, err := inspect.New(opts).Observe(t.Context(), req)
+	if err != nil {
+		t.Fatalf("Observe: %v", err)
+	}
+	return snap
+}
+
+// trailFake wraps a TrailReader; nil function fields fall through.
+type trailFake struct {
+	inspect.TrailReader
+	describeTrails func(ctx context.Context, in *cloudtrail.DescribeTrailsInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error)
+	getTrailStatus func(ctx context.Context, in *cloudtrail.GetTrailStatusInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
+}
+
+func (f trailFake) DescribeTrails(ctx context.Context, in *cloudtrail.DescribeTrailsInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error) {
+	if f.describeTrails != nil {
+		return f.describeTrails(ctx, in, opts...)
+	}
+	return f.TrailReader.DescribeTrails(ctx, in, opts...)
+}
+
+func (f trailFake) GetTrailStatus(ctx context.Context, in *cloudtrail.GetTrailStatusInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error) {
+	if f.getTrailStatus != nil {
+		return f.getTrailStatus(ctx, in, opts...)
+	}
+	return f.TrailReader.GetTrailStatus(ctx, in, opts...)
+}
+
+// logsFake wraps a LogsReader with a replacement DescribeMetricFilters.
+type logsFake struct {
+	describe func(ctx context.Context, in *cloudwatchlogs.DescribeMetricFiltersInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error)
+}
+
+func (f logsFake) DescribeMetricFilters(ctx context.Context, in *cloudwatchlogs.DescribeMetricFiltersInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error) {
+	return f.describe(ctx, in, opts...)
+}
+
+// pagedFilters makes moto's DescribeMetricFilters page as AWS does. moto
+// 5.2.1 returns every filter at once (and echoes the request's nextToken);
+// AWS returns at most 50 per page and a nextToken while more remain (CloudWatch
+// Logs API reference, DescribeMetricFilters: "limit ... Valid Range: Minimum
+// value of 1. Maximum value of 50." with nextToken for the next set).
+func pagedFilters(real inspect.LogsReader) inspect.LogsReader {
+	return logsFake{describe: func(ctx context.Context, in *cloudwatchlogs.DescribeMetricFiltersInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error) {
+		start := 0
+		if in.NextToken != nil {
+			var err error
+			if start, err = strconv.Atoi(*in.NextToken); err != nil {
+				return nil, fmt.Errorf("bad token %q", *in.NextToken)
+			}
+		}
+		all := *in
+		all.NextToken = nil
+		out, err := real.DescribeMetricFilters(ctx, &all, opts...)
+		if err != nil {
+			return nil, err
+		}
+		const page = 50
+		end := min(start+page, len(out.MetricFilters))
+		res := &cloudwatchlogs.DescribeMetricFiltersOutput{MetricFilters: out.MetricFilters[start:end]}
+		if end < len(out.MetricFilters) {
+			res.NextToken = aws.String(strconv.Itoa(end))
+		}
+		return res, nil
+	}}
+}
+
+// snsFake wraps a TopicReader with a replacement ListSubscriptionsByTopic.
+type snsFake struct {
+	inspect.TopicReader
+	list func(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, opts ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
+}
+
+func (f snsFake) ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, opts ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error) {
+	return f.list(ctx, in, opts...)
+}
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,221 @@
+package inspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+)
+
+// topicsOf starts reading every SNS topic a's actions notify.
+func (o *observation) topicsOf(ctx context.Context, wg *sync.WaitGroup, a Alarm) {
+	for _, action := range a.AlarmActions {
+		if arnField(action, 2) == "sns" {
+			o.readTopic(ctx, wg, action, false)
+		}
+	}
+}
+
+// configuredTopics starts reading Watchkeeper's topic in the home region
+// and in each region holding a candidate log group of the caller's
+// account, so the planner reuses it instead of creating it twice. A
+// configured topic that does not exist is left out of the snapshot.
+func (o *observation) configuredTopics(ctx context.Context, wg *sync.WaitGroup) {
+	regions := []string{o.req.HomeRegion}
+	for _, lg := range o.logGroups {
+		if lg.Error == "" && lg.Account == o.account {
+			regions = append(regions, lg.Region)
+		}
+	}
+	for _, r := range regions {
+		arn := fmt.Sprintf("arn:%s:sns:%s:%s:%s", o.partition, r, o.account, o.in.opts.TopicName)
+		o.readTopic(ctx, wg, arn, true)
+	}
+}
+
+// readTopic reads a topic once per observation, concurrently with the
+// caller: its attributes and subscriptions together, then its KMS key.
+func (o *observation) readTopic(ctx context.Context, wg *sync.WaitGroup, arn string, dropIfMissing bool) {
+	o.mu.Lock()
+	if _, ok := o.topics[arn]; ok {
+		o.mu.Unlock()
+		return
+	}
+	t := &Topic{
+		ARN:           arn,
+		Region:        arnField(arn, 3),
+		Account:       arnField(arn, 4),
+		Subscriptions: []Subscription{},
+	}
+	o.topics[arn] = t
+	o.mu.Unlock()
+	wg.Go(func() {
+		o.fillTopic(ctx, t)
+		if dropIfMissing && !t.Exists && t.Error == "" {
+			o.mu.Lock()
+			delete(o.topics, arn)
+			o.mu.Unlock()
+		}
+	})
+}
+
+func (o *observation) fillTopic(ctx context.Context, t *Topic) {
+	if t.Region == "" {
+		t.Error = fmt.Sprintf("malformed SNS topic ARN %q", t.ARN)
+		return
+	}
+	c := o.in.opts.Clients(t.Region).SNS
+	var (
+		attrs            *sns.GetTopicAttributesOutput
+		attrErr, subsErr error
+		subs             []Subscription
+		wg               sync.WaitGroup
+	)
+	wg.Go(func() {
+		attrErr = o.call(ctx, func() (err error) {
+			attrs, err = c.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(t.ARN)})
+			return err
+		})
+	})
+	wg.Go(func() {
+		p := sns.NewListSubscriptionsByTopicPaginator(c, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(t.ARN)})
+		for p.HasMorePages() && subsErr == nil {
+			subsErr = o.call(ctx, func() error {
+				out, err := p.NextPage(ctx)
+				if err != nil {
+					return err
+				}
+				for _, s := range out.Subscriptions {
+					subs = append(subs, Subscription{
+						ARN:      aws.ToString(s.SubscriptionArn),
+						Protocol: aws.ToString(s.Protocol),
+						Endpoint: aws.ToString(s.Endpoint),
+					})
+				}
+				return nil
+			})
+		}
+	})
+	wg.Wait()
+	var notFound *snstypes.NotFoundException
+	switch {
+	case errors.As(attrErr, &notFound):
+		t.Exists = false
+		return
+	case attrErr != nil:
+		t.Error = "get topic attributes: " + cause(attrErr)
+		return
+	case subsErr != nil:
+		t.Exists = true
+		t.Error = "list subscriptions: " + cause(subsErr)
+		return
+	}
+	t.Exists = true
+	t.Subscriptions = append(t.Subscriptions, subs...)
+	for _, s := range subs {
+		if s.Confirmed() {
+			t.ConfirmedSubscriptions++
+		} else if s.ARN == "PendingConfirmation" {
+			t.PendingSubscriptions++
+		}
+	}
+	t.KMSKeyID = attrs.Attributes["KmsMasterKeyId"]
+	if t.KMSKeyID != "" {
+		t.KMS = o.topicKey(ctx, t)
+	}
+}
+
+// topicKey judges whether CloudWatch can use an encrypted topic's key: SNS
+// encrypts with it, so CloudWatch (which publishes alarm notifications)
+// needs kms:GenerateDataKey* and kms:Decrypt on it, or every notification
+// is silently dropped. AWS managed keys (alias/aws/sns) never allow this.
+func (o *observation) topicKey(ctx context.Context, t *Topic) *TopicKey {
+	ref := t.KMSKeyID
+	region, account := t.Region, t.Account
+	if arnField(ref, 2) == "kms" {
+		region, account = arnField(ref, 3), arnField(ref, 4)
+	}
+	k := &TopicKey{}
+	resource := ref
+	if arnField(ref, 2) == "kms" {
+		resource = arnField(ref, 5)
+		k.KeyARN = ref
+	}
+	isAlias := strings.HasPrefix(resource, "alias/")
+	// Aliases beginning alias/aws/ are reserved for AWS managed keys (AWS
+	// KMS developer guide, "Aliases in AWS KMS"), whose policies cannot be
+	// changed to admit CloudWatch.
+	if strings.HasPrefix(resource, "alias/aws/") {
+		k.AWSManaged = true
+	}
+	if isAlias {
+		k.KeyARN = ""
+	}
+	c := o.in.opts.Clients(region).KMS
+
+	var (
+		meta            *kms.DescribeKeyOutput
+		policy          *kms.GetKeyPolicyOutput
+		descErr, polErr error
+		wg              sync.WaitGroup
+		crossAccount    = account != o.account
+		readPolicy      = func(keyID string) {
+			polErr = o.call(ctx, func() (err error) {
+				policy, err = c.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(keyID), PolicyName: aws.String("default")})
+				return err
+			})
+		}
+	)
+	wg.Go(func() {
+		descErr = o.call(ctx, func() (err error) {
+			meta, err = c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
+			return err
+		})
+	})
+	// GetKeyPolicy takes a key id or ARN, not an alias, and works only in
+	// the key's own account (AWS KMS API reference, GetKeyPolicy). For a
+	// key named directly both calls run at once; an alias is resolved first.
+	if !isAlias && !crossAccount && !k.AWSManaged {
+		wg.Go(func() { readPolicy(ref) })
+	}
+	wg.Wait()
+	if descErr != nil {
+		if k.AWSManaged {
+			return k // the verdict does not depend on the key's details
+		}
+		k.Error = "describe key: " + cause(descErr)
+		return k
+	}
+	k.KeyARN = aws.ToString(meta.KeyMetadata.Arn)
+	if meta.KeyMetadata.KeyManager == kmstypes.KeyManagerTypeAws {
+		k.AWSManaged = true
+	}
+	if k.AWSManaged {
+		return k
+	}
+	if crossAccount {
+		k.Error = fmt.Sprintf("key %s is in account %s: its policy can be read only in that account", k.KeyARN, account)
+		return k
+	}
+	if isAlias {
+		readPolicy(k.KeyARN)
+	}
+	if polErr != nil {
+		k.Error = "get key policy: " + cause(polErr)
+		return k
+	}
+	ok, err := KeyPolicyAllowsCloudWatch(aws.ToString(policy.Policy), k.KeyARN)
+	if err != nil {
+		k.Error = err.Error()
+		return k
+	}
+	k.CloudWatchCanUse = ok
+	return k
+}

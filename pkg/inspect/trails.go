@@ -1,0 +1,133 @@
+package inspect
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+)
+
+// describeTrails records the trails region sees, shadow copies of
+// multi-region trails included, and adds each to the account's trails.
+func (o *observation) describeTrails(ctx context.Context, r *Region) {
+	var out *cloudtrail.DescribeTrailsOutput
+	err := o.call(ctx, func() (err error) {
+		out, err = o.in.opts.Clients(r.Name).CloudTrail.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{
+			IncludeShadowTrails: aws.Bool(true),
+		})
+		return err
+	})
+	if err != nil {
+		r.Error = "describe trails: " + cause(err)
+		o.in.log.Warn("region not observed", "region", r.Name, "error", r.Error)
+		return
+	}
+	r.TrailARNs = make([]string, 0, len(out.TrailList))
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, ct := range out.TrailList {
+		t := convertTrail(ct)
+		if t.ARN == "" {
+			continue
+		}
+		r.TrailARNs = append(r.TrailARNs, t.ARN)
+		if _, ok := o.trails[t.ARN]; !ok {
+			o.trails[t.ARN] = &t
+		}
+	}
+	slices.Sort(r.TrailARNs)
+	r.TrailARNs = slices.Compact(r.TrailARNs)
+}
+
+func convertTrail(ct cttypes.Trail) Trail {
+	arn := aws.ToString(ct.TrailARN)
+	home := aws.ToString(ct.HomeRegion)
+	if home == "" {
+		home = arnField(arn, 3)
+	}
+	return Trail{
+		ARN:                 arn,
+		Name:                aws.ToString(ct.Name),
+		HomeRegion:          home,
+		OwnerAccount:        arnField(arn, 4),
+		IsMultiRegion:       aws.ToBool(ct.IsMultiRegionTrail),
+		IsOrganizationTrail: aws.ToBool(ct.IsOrganizationTrail),
+		LogGroupARN:         strings.TrimSuffix(aws.ToString(ct.CloudWatchLogsLogGroupArn), ":*"),
+		LogsRoleARN:         aws.ToString(ct.CloudWatchLogsRoleArn),
+	}
+}
+
+// trailStatus reads a candidate trail's status in its home region.
+func (o *observation) trailStatus(ctx context.Context, t *Trail) {
+	var out *cloudtrail.GetTrailStatusOutput
+	err := o.call(ctx, func() (err error) {
+		out, err = o.in.opts.Clients(t.HomeRegion).CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(t.ARN)})
+		return err
+	})
+	if err != nil {
+		t.StatusError = "get trail status: " + cause(err)
+		return
+	}
+	st := &TrailStatus{
+		IsLogging:                         aws.ToBool(out.IsLogging),
+		LatestCloudWatchLogsDeliveryError: aws.ToString(out.LatestCloudWatchLogsDeliveryError),
+	}
+	if out.LatestCloudWatchLogsDeliveryTime != nil {
+		st.LatestCloudWatchLogsDeliveryTime = out.LatestCloudWatchLogsDeliveryTime.UTC().Format(time.RFC3339)
+	}
+	t.Status = st
+}
+
+// trailSelectors reads a candidate trail's event selectors in its home region.
+func (o *observation) trailSelectors(ctx context.Context, t *Trail) {
+	var out *cloudtrail.GetEventSelectorsOutput
+	err := o.call(ctx, func() (err error) {
+		out, err = o.in.opts.Clients(t.HomeRegion).CloudTrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(t.ARN)})
+		return err
+	})
+	if err != nil {
+		t.SelectorsError = "get event selectors: " + cause(err)
+		return
+	}
+	t.Selectors = convertSelectors(out)
+}
+
+func convertSelectors(out *cloudtrail.GetEventSelectorsOutput) *Selectors {
+	s := &Selectors{}
+	for _, es := range out.EventSelectors {
+		cs := ClassicSelector{
+			ReadWriteType: string(es.ReadWriteType),
+			// The CloudTrail API reference (EventSelector) documents
+			// IncludeManagementEvents as defaulting to true when omitted.
+			IncludeManagementEvents:       es.IncludeManagementEvents == nil || *es.IncludeManagementEvents,
+			ExcludeManagementEventSources: es.ExcludeManagementEventSources,
+		}
+		if cs.ReadWriteType == "" {
+			cs.ReadWriteType = string(cttypes.ReadWriteTypeAll) // the documented default
+		}
+		for _, dr := range es.DataResources {
+			cs.DataResources = append(cs.DataResources, DataResource{Type: aws.ToString(dr.Type), Values: dr.Values})
+		}
+		s.Classic = append(s.Classic, cs)
+	}
+	for _, as := range out.AdvancedEventSelectors {
+		a := AdvancedSelector{Name: aws.ToString(as.Name)}
+		for _, fs := range as.FieldSelectors {
+			a.FieldSelectors = append(a.FieldSelectors, FieldSelector{
+				Field:         aws.ToString(fs.Field),
+				Equals:        fs.Equals,
+				NotEquals:     fs.NotEquals,
+				StartsWith:    fs.StartsWith,
+				NotStartsWith: fs.NotStartsWith,
+				EndsWith:      fs.EndsWith,
+				NotEndsWith:   fs.NotEndsWith,
+			})
+		}
+		s.Advanced = append(s.Advanced, a)
+	}
+	return s
+}

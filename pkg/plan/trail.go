@@ -1,0 +1,326 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+)
+
+// kmsEventSource is the management event source whose exclusion silently
+// breaks the CMK control (Security Hub CloudWatch.7: "The control also fails
+// if ExcludeManagementEventSources contains kms.amazonaws.com").
+const kmsEventSource = "kms.amazonaws.com"
+
+// cmkControlKey is the catalog key of the control that needs KMS events.
+const cmkControlKey = "cmk-disable-or-delete"
+
+// maxClassicSelectors is CloudTrail's limit on classic event selectors per
+// trail (PutEventSelectors: "You can configure up to five event selectors
+// for each trail").
+const maxClassicSelectors = 5
+
+// trailFacts is what the planner concluded about one trail.
+type trailFacts struct {
+	t     inspect.Trail
+	owned bool // the trail belongs to the observed account
+
+	// Each of these is meaningful only when the matching observation
+	// succeeded (t.Status / t.Selectors non-nil).
+	logging bool
+	mgmtAll bool // some selector records read and write management events
+	kmsOK   bool // ... and one of those does not exclude kms.amazonaws.com
+
+	// lg is the trail's log group as observed; nil when the trail has no
+	// CloudWatch Logs delivery or the group was not observed.
+	lg *inspect.LogGroup
+
+	// problems say why the trail does not qualify; unknown says what could
+	// not be observed. A trail with no problems and nothing unknown
+	// qualifies for every control except, when !kmsOK, the CMK control.
+	problems []string
+	unknown  []string
+	// regionProblems and regionUnknown are the subsets that matter for
+	// covering regions, where log delivery does not.
+	regionProblems, regionUnknown []string
+	// coversRegions: multi-region, logging, all management events.
+	coversRegions bool
+}
+
+// qualifies reports whether the trail is a qualifying trail for a control
+// that needs (needKMS) or does not need KMS management events.
+func (f *trailFacts) qualifies(needKMS bool) bool {
+	if len(f.problems) > 0 || len(f.unknown) > 0 {
+		return false
+	}
+	return !needKMS || f.kmsOK
+}
+
+// localLogGroup reports whether the trail's log group is one Watchkeeper can
+// write to: observed, existing, readable and in this account.
+func (f *trailFacts) localLogGroup(account string) bool {
+	return f.lg != nil && f.lg.Exists && f.lg.Error == "" && lgAccount(f.lg) == account
+}
+
+// lgAccount is the log group's account, from its ARN when not recorded.
+func lgAccount(lg *inspect.LogGroup) string {
+	if lg.Account != "" {
+		return lg.Account
+	}
+	return arnAccount(lg.ARN)
+}
+
+func judgeTrail(t inspect.Trail, s inspect.Snapshot) *trailFacts {
+	f := &trailFacts{t: t, owned: t.OwnerAccount == s.Account}
+	name := trailLabel(t)
+	if !f.owned {
+		kind := "trail"
+		if t.IsOrganizationTrail {
+			kind = "organization trail"
+		}
+		// Not a problem by itself: it may well qualify. Said in every
+		// reason about it, because Watchkeeper never changes it.
+		name = fmt.Sprintf("%s %s (owned by account %s)", kind, t.ARN, t.OwnerAccount)
+	}
+	if !t.IsMultiRegion {
+		f.regionProblems = append(f.regionProblems, fmt.Sprintf("%s is single-region, so it does not record activity in the other regions", name))
+	}
+	if t.Status == nil {
+		f.regionUnknown = append(f.regionUnknown, fmt.Sprintf("%s: could not read its status: %s", name, orUnknown(t.StatusError)))
+	} else {
+		f.logging = t.Status.IsLogging
+		if !f.logging {
+			f.regionProblems = append(f.regionProblems, fmt.Sprintf("%s is not logging", name))
+		}
+	}
+	if t.Selectors == nil {
+		f.regionUnknown = append(f.regionUnknown, fmt.Sprintf("%s: could not read its event selectors: %s", name, orUnknown(t.SelectorsError)))
+	} else {
+		f.mgmtAll, f.kmsOK = managementCoverage(*t.Selectors)
+		if !f.mgmtAll {
+			f.regionProblems = append(f.regionProblems, fmt.Sprintf("%s does not record all (read and write) management events: %s", name, describeSelectors(*t.Selectors)))
+		}
+	}
+	f.problems = slices.Clone(f.regionProblems)
+	f.unknown = slices.Clone(f.regionUnknown)
+	f.coversRegions = t.IsMultiRegion && t.Status != nil && f.logging && t.Selectors != nil && f.mgmtAll
+
+	switch {
+	case t.LogGroupARN == "":
+		f.problems = append(f.problems, fmt.Sprintf("%s does not deliver to CloudWatch Logs, so no metric filter can see its events", name))
+	default:
+		lg, ok := s.LogGroups[t.LogGroupARN]
+		switch {
+		case !ok:
+			f.unknown = append(f.unknown, fmt.Sprintf("%s delivers to log group %s, which was not observed%s", name, t.LogGroupARN, elsewhere(t.LogGroupARN, s.Account)))
+		case !lg.Exists && lg.Error == "":
+			f.problems = append(f.problems, fmt.Sprintf("%s delivers to log group %s, which does not exist", name, t.LogGroupARN))
+		default:
+			f.lg = &lg
+		}
+	}
+	return f
+}
+
+// elsewhere explains that a log group in another account must be checked there.
+func elsewhere(logGroupARN, account string) string {
+	if a := arnAccount(logGroupARN); a != "" && a != account {
+		return fmt.Sprintf(" (it belongs to account %s: the metric filters and alarms must be enforced there)", a)
+	}
+	return ""
+}
+
+// managementCoverage reports whether the selectors record all management
+// events, and whether some selector doing so also records KMS events.
+//
+// Classic: a selector with IncludeManagementEvents and ReadWriteType "All"
+// (the CIS audit). Advanced: a selector with eventCategory = Management and
+// no readOnly condition (the CIS "CloudTrail enabled in all regions"
+// wording; treating it as equivalent for the monitoring controls is an
+// interpretation, see the fact sheet §4).
+func managementCoverage(sel inspect.Selectors) (all, kms bool) {
+	for _, c := range sel.Classic {
+		if c.IncludeManagementEvents && c.ReadWriteType == "All" {
+			all = true
+			if !slices.Contains(c.ExcludeManagementEventSources, kmsEventSource) {
+				kms = true
+			}
+		}
+	}
+	for _, a := range sel.Advanced {
+		if !isManagementSelector(a) || hasField(a, "readOnly") {
+			continue
+		}
+		all = true
+		if !excludesKMS(a) {
+			kms = true
+		}
+	}
+	return all, kms
+}
+
+func isManagementSelector(a inspect.AdvancedSelector) bool {
+	for _, fs := range a.FieldSelectors {
+		if fs.Field == "eventCategory" && slices.Contains(fs.Equals, "Management") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasField(a inspect.AdvancedSelector, field string) bool {
+	return slices.ContainsFunc(a.FieldSelectors, func(fs inspect.FieldSelector) bool { return fs.Field == field })
+}
+
+func excludesKMS(a inspect.AdvancedSelector) bool {
+	for _, fs := range a.FieldSelectors {
+		if fs.Field == "eventSource" && slices.Contains(fs.NotEquals, kmsEventSource) {
+			return true
+		}
+	}
+	return false
+}
+
+// describeSelectors summarises selectors for a reason.
+func describeSelectors(sel inspect.Selectors) string {
+	if len(sel.Classic) == 0 && len(sel.Advanced) == 0 {
+		return "it has no event selectors"
+	}
+	var parts []string
+	for i, c := range sel.Classic {
+		parts = append(parts, fmt.Sprintf("selector %d includeManagementEvents=%t readWriteType=%s", i+1, c.IncludeManagementEvents, c.ReadWriteType))
+	}
+	for i, a := range sel.Advanced {
+		switch {
+		case !isManagementSelector(a):
+			parts = append(parts, fmt.Sprintf("advanced selector %d is not a management-events selector", i+1))
+		case hasField(a, "readOnly"):
+			parts = append(parts, fmt.Sprintf("advanced selector %d records management events only where readOnly is restricted", i+1))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// healSelectors returns the complete new selector set that restores all
+// management events (and KMS events when withKMS) while keeping every other
+// selector and every data-event resource intact. changed is false when no
+// change is needed, or when none is possible (then why says so).
+func healSelectors(sel inspect.Selectors, withKMS bool) (out inspect.Selectors, changed bool, why string) {
+	all, kms := managementCoverage(sel)
+	if all && (kms || !withKMS) {
+		return sel, false, ""
+	}
+	out = cloneSelectors(sel)
+	if len(out.Advanced) > 0 {
+		for i, a := range out.Advanced {
+			if !isManagementSelector(a) {
+				continue
+			}
+			var fields []inspect.FieldSelector
+			for _, fs := range a.FieldSelectors {
+				switch fs.Field {
+				case "readOnly":
+					continue // restricting to reads or writes is what we undo
+				case "eventSource":
+					fs.NotEquals = slices.DeleteFunc(fs.NotEquals, func(v string) bool { return v == kmsEventSource })
+					if len(fs.NotEquals) == 0 && len(fs.Equals) == 0 && len(fs.StartsWith) == 0 &&
+						len(fs.NotStartsWith) == 0 && len(fs.EndsWith) == 0 && len(fs.NotEndsWith) == 0 {
+						continue
+					}
+				}
+				fields = append(fields, fs)
+			}
+			out.Advanced[i].FieldSelectors = fields
+			return out, true, ""
+		}
+		out.Advanced = append(out.Advanced, inspect.AdvancedSelector{
+			Name:           "Management events",
+			FieldSelectors: []inspect.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}},
+		})
+		return out, true, ""
+	}
+	// Classic: prefer a selector that already records all management
+	// events (only KMS is missing), then any management selector.
+	idx := slices.IndexFunc(out.Classic, func(c inspect.ClassicSelector) bool {
+		return c.IncludeManagementEvents && c.ReadWriteType == "All"
+	})
+	if idx < 0 {
+		idx = slices.IndexFunc(out.Classic, func(c inspect.ClassicSelector) bool { return c.IncludeManagementEvents })
+	}
+	if idx < 0 {
+		// A selector that carries data events for a subset of
+		// resources gets management events too; that keeps its data
+		// resources exactly as they are.
+		idx = slices.IndexFunc(out.Classic, func(c inspect.ClassicSelector) bool { return c.ReadWriteType == "All" })
+	}
+	if idx < 0 {
+		if len(out.Classic) >= maxClassicSelectors {
+			return sel, false, fmt.Sprintf("it already has the maximum of %d event selectors, none recording all management events; change one of them by hand", maxClassicSelectors)
+		}
+		out.Classic = append(out.Classic, inspect.ClassicSelector{ReadWriteType: "All", IncludeManagementEvents: true})
+		return out, true, ""
+	}
+	c := &out.Classic[idx]
+	c.IncludeManagementEvents = true
+	c.ReadWriteType = "All"
+	c.ExcludeManagementEventSources = slices.DeleteFunc(c.ExcludeManagementEventSources, func(v string) bool { return v == kmsEventSource })
+	if len(c.ExcludeManagementEventSources) == 0 {
+		c.ExcludeManagementEventSources = nil
+	}
+	return out, true, ""
+}
+
+func cloneSelectors(sel inspect.Selectors) inspect.Selectors {
+	var out inspect.Selectors
+	for _, c := range sel.Classic {
+		c.ExcludeManagementEventSources = slices.Clone(c.ExcludeManagementEventSources)
+		var drs []inspect.DataResource
+		for _, d := range c.DataResources {
+			drs = append(drs, inspect.DataResource{Type: d.Type, Values: slices.Clone(d.Values)})
+		}
+		c.DataResources = drs
+		out.Classic = append(out.Classic, c)
+	}
+	for _, a := range sel.Advanced {
+		var fss []inspect.FieldSelector
+		for _, fs := range a.FieldSelectors {
+			fss = append(fss, inspect.FieldSelector{
+				Field: fs.Field, Equals: slices.Clone(fs.Equals), NotEquals: slices.Clone(fs.NotEquals),
+				StartsWith: slices.Clone(fs.StartsWith), NotStartsWith: slices.Clone(fs.NotStartsWith),
+				EndsWith: slices.Clone(fs.EndsWith), NotEndsWith: slices.Clone(fs.NotEndsWith),
+			})
+		}
+		out.Advanced = append(out.Advanced, inspect.AdvancedSelector{Name: a.Name, FieldSelectors: fss})
+	}
+	return out
+}
+
+func trailLabel(t inspect.Trail) string {
+	return fmt.Sprintf("trail %s", t.ARN)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown error"
+	}
+	return s
+}
+
+// arnAccount returns the account field of an ARN, or "".
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
+}
+
+// arnRegion returns the region field of an ARN, or "".
+func arnRegion(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[3]
+}

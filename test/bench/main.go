@@ -1,0 +1,359 @@
+// Command bench measures what a full Watchkeeper audit costs and writes a
+// markdown report (make bench):
+//
+//   - API calls by operation for a full audit (observe + plan, no apply) of
+//     a compliant 17-region account, and of the same account with thousands
+//     of unrelated alarms and dozens of unrelated log groups. Goal: at most
+//     regions + 12 calls, identical in both.
+//   - Sequential round trips: wall time divided by a per-call latency that a
+//     proxy (test/awsproxy) injects in front of moto_server, for 3, 9 and 17
+//     regions. Goal: at most 6, whatever the region count.
+//   - Peak memory of an audit, measured in a fresh child process (VmHWM),
+//     and bytes allocated per audit.
+//
+// Everything runs against a moto_server the command starts itself, with
+// dummy credentials; nothing touches a real AWS account. Results are counts
+// and ratios, never raw times, so the report is comparable across machines.
+//
+// Usage: go run ./test/bench -out bench-report.md
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/watchkeeper/watchkeeper/pkg/catalog"
+	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/plan"
+	"github.com/watchkeeper/watchkeeper/test/awsproxy"
+	"github.com/watchkeeper/watchkeeper/test/moto"
+	"github.com/watchkeeper/watchkeeper/test/world"
+)
+
+// defaultRegions are the 17 regions enabled by default in a commercial AWS
+// account (opt-in status "opt-in-not-required"; AWS account management
+// guide, "Enable or disable AWS Regions"). moto 5.2.1 also reports
+// af-south-1, ap-southeast-3 and eu-south-1 as enabled, which AWS does not,
+// so the audits name these 17 explicitly.
+var defaultRegions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+	"eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1",
+	"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
+}
+
+const homeRegion = "us-east-1"
+
+func main() {
+	out := flag.String("out", "bench-report.md", "markdown report to write")
+	latency := flag.Duration("latency", 200*time.Millisecond, "latency injected before every call in the round-trip runs")
+	alarms := flag.Int("alarms", 5000, "unrelated alarms in the noisy account")
+	logGroups := flag.Int("log-groups", 50, "unrelated log groups in the noisy account")
+	filters := flag.Int("filters-per-group", 2, "metric filters on each unrelated log group")
+	child := flag.String("child-endpoint", "", "internal: run one audit against this endpoint and print its memory use")
+	flag.Parse()
+
+	if *child != "" {
+		if err := runChild(*child); err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*out, *latency, *alarms, *logGroups, *filters); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// auditResult is one audit's outcome.
+type auditResult struct {
+	Calls     map[string]int
+	Total     int
+	Compliant bool
+	Wall      time.Duration
+	MaxFlight int
+	Allocated uint64 // bytes allocated by the audit (runtime.MemStats.TotalAlloc delta)
+}
+
+// audit runs observe + plan (what `remediator audit` does) through the
+// proxy, counting calls.
+func audit(ctx context.Context, p *awsproxy.Proxy, regions []string) (auditResult, error) {
+	p.Reset()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	pl, err := observeAndPlan(ctx, p.URL, regions)
+	wall := time.Since(start)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		return auditResult{}, err
+	}
+	return auditResult{
+		Calls: p.ByOperation(), Total: p.Total(), Compliant: pl.Compliant(),
+		Wall: wall, MaxFlight: p.MaxInFlight(), Allocated: after.TotalAlloc - before.TotalAlloc,
+	}, nil
+}
+
+func observeAndPlan(ctx context.Context, endpoint string, regions []string) (plan.Plan, error) {
+	cfg := moto.Config(endpoint, homeRegion)
+	in := inspect.New(inspect.Options{
+		Clients:      inspect.SDKClients(cfg),
+		Identity:     sts.NewFromConfig(cfg),
+		RegionLister: ec2.NewFromConfig(cfg),
+		Logger:       slog.New(slog.DiscardHandler),
+	})
+	snap, err := in.Observe(ctx, inspect.Request{Regions: regions, HomeRegion: homeRegion})
+	if err != nil {
+		return plan.Plan{}, fmt.Errorf("observe: %w", err)
+	}
+	return plan.Compute(plan.Options{Benchmark: catalog.Default(), HomeRegion: homeRegion}, snap), nil
+}
+
+func run(out string, latency time.Duration, alarms, logGroups, filtersPerGroup int) error {
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "watchkeeper-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	srv, err := moto.Launch(filepath.Join(tmp, "moto.log"))
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	proxy := awsproxy.New(srv.URL)
+	defer proxy.Close()
+
+	// Seed directly against moto, so seeding is not counted.
+	w := world.New(srv.Config)
+	if _, err := w.Compliant(ctx, world.CompliantSpec{HomeRegion: homeRegion, Benchmark: catalog.Default()}); err != nil {
+		return fmt.Errorf("seed compliant account: %w", err)
+	}
+
+	r := &report{latency: latency, alarms: alarms, logGroups: logGroups, filtersPerGroup: filtersPerGroup, regions: len(defaultRegions)}
+	if r.clean, err = audit(ctx, proxy, defaultRegions); err != nil {
+		return err
+	}
+	if r.cleanMem, err = childMemory(proxy.URL); err != nil {
+		return err
+	}
+	if r.rtClean, err = roundTrips(ctx, proxy, latency); err != nil {
+		return err
+	}
+
+	seedStart := time.Now()
+	if err := w.Noise(ctx, homeRegion, alarms, logGroups, filtersPerGroup); err != nil {
+		return fmt.Errorf("seed unrelated resources: %w", err)
+	}
+	r.seedTime = time.Since(seedStart)
+	if r.noisy, err = audit(ctx, proxy, defaultRegions); err != nil {
+		return err
+	}
+	if r.noisyMem, err = childMemory(proxy.URL); err != nil {
+		return err
+	}
+	if r.rtNoisy, err = roundTrips(ctx, proxy, latency); err != nil {
+		return err
+	}
+	r.hwm = vmHWM()
+
+	var buf bytes.Buffer
+	r.write(&buf)
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Print(buf.String())
+	if !r.ok() {
+		return fmt.Errorf("a goal was missed; see %s", out)
+	}
+	return nil
+}
+
+// rtRun is one round-trip measurement.
+type rtRun struct {
+	Regions   int
+	Calls     int
+	Zero      time.Duration // wall time without injected latency
+	Slow      time.Duration // wall time with injected latency
+	MaxFlight int
+}
+
+// Trips is the number of sequential round trips: the extra wall time the
+// injected latency caused, in units of that latency.
+func (r rtRun) Trips(latency time.Duration) float64 {
+	return float64(r.Slow-r.Zero) / float64(latency)
+}
+
+func roundTrips(ctx context.Context, p *awsproxy.Proxy, latency time.Duration) ([]rtRun, error) {
+	var runs []rtRun
+	for _, n := range []int{3, 9, 17} {
+		regions := defaultRegions[:n]
+		p.SetLatency(0)
+		zero, err := audit(ctx, p, regions)
+		if err != nil {
+			return nil, err
+		}
+		p.SetLatency(latency)
+		slow, err := audit(ctx, p, regions)
+		p.SetLatency(0)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, rtRun{Regions: n, Calls: slow.Total, Zero: zero.Wall, Slow: slow.Wall, MaxFlight: slow.MaxFlight})
+	}
+	return runs, nil
+}
+
+// childMemory runs one audit in a fresh process and returns its peak
+// resident set (VmHWM) in KiB: what a Lambda function of that size needs.
+func childMemory(endpoint string) (int, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(self, "-child-endpoint", endpoint)
+	cmd.Env = moto.Env(os.Environ(), "", homeRegion)
+	cmd.Stderr = os.Stderr
+	outp, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("child audit: %w", err)
+	}
+	var res struct{ VmHWMKiB int }
+	if err := json.Unmarshal(outp, &res); err != nil {
+		return 0, fmt.Errorf("child audit output %q: %w", outp, err)
+	}
+	return res.VmHWMKiB, nil
+}
+
+func runChild(endpoint string) error {
+	if _, err := observeAndPlan(context.Background(), endpoint, defaultRegions); err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(struct{ VmHWMKiB int }{vmHWM()})
+}
+
+// vmHWM returns this process's peak resident set size in KiB (Linux), or 0.
+func vmHWM() int {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	return 0
+}
+
+type report struct {
+	latency                            time.Duration
+	alarms, logGroups, filtersPerGroup int
+	regions                            int
+	clean, noisy                       auditResult
+	cleanMem, noisyMem, hwm            int
+	rtClean, rtNoisy                   []rtRun
+	seedTime                           time.Duration
+}
+
+func (r *report) budget() int { return r.regions + 12 }
+
+func (r *report) callsOK() bool {
+	return r.clean.Total <= r.budget() && maps.Equal(r.clean.Calls, r.noisy.Calls)
+}
+
+func (r *report) tripsOK() bool {
+	for _, run := range slices.Concat(r.rtClean, r.rtNoisy) {
+		if run.Trips(r.latency) > 6.5 { // half a latency of slack for moto's own processing
+			return false
+		}
+	}
+	return true
+}
+
+func (r *report) ok() bool {
+	return r.callsOK() && r.tripsOK() && r.clean.Compliant && r.noisy.Compliant
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**MISSED**"
+}
+
+func (r *report) write(w io.Writer) {
+	fmt.Fprintf(w, "# Watchkeeper audit benchmark\n\n")
+	fmt.Fprintf(w, "A full audit is observe + plan (`remediator audit`), against moto_server %s behind test/awsproxy, home region %s, benchmark %s.\n",
+		"5.2.1", homeRegion, catalog.DefaultBenchmark)
+	fmt.Fprintf(w, "The account is compliant: one multi-region trail, its log group with one filter and one alarm per control, one topic with a confirmed subscriber.\n")
+	fmt.Fprintf(w, "The noisy account adds %d unrelated alarms, %d unrelated log groups with %d filters each (%s).\n\n",
+		r.alarms, r.logGroups, r.filtersPerGroup, homeRegion)
+
+	fmt.Fprintf(w, "## Goals\n\n| goal | result | verdict |\n|---|---|---|\n")
+	fmt.Fprintf(w, "| calls ≤ regions + 12 (%d) | %d calls | %s |\n", r.budget(), r.clean.Total, verdict(r.clean.Total <= r.budget()))
+	fmt.Fprintf(w, "| same calls with unrelated resources | %d vs %d, by operation %s | %s |\n",
+		r.clean.Total, r.noisy.Total, map[bool]string{true: "identical", false: "different"}[maps.Equal(r.clean.Calls, r.noisy.Calls)],
+		verdict(maps.Equal(r.clean.Calls, r.noisy.Calls)))
+	worst := 0.0
+	for _, run := range slices.Concat(r.rtClean, r.rtNoisy) {
+		worst = max(worst, run.Trips(r.latency))
+	}
+	fmt.Fprintf(w, "| ≤ 6 sequential round trips at 3, 9, 17 regions | worst %.2f | %s |\n", worst, verdict(r.tripsOK()))
+	fmt.Fprintf(w, "| audit verdict is PASS (sanity) | compliant %v / noisy %v | %s |\n\n", r.clean.Compliant, r.noisy.Compliant,
+		verdict(r.clean.Compliant && r.noisy.Compliant))
+
+	fmt.Fprintf(w, "## API calls by operation (%d regions)\n\n| operation | compliant | + unrelated |\n|---|---:|---:|\n", r.regions)
+	ops := slices.Sorted(maps.Keys(r.clean.Calls))
+	for op := range r.noisy.Calls {
+		if !slices.Contains(ops, op) {
+			ops = append(ops, op)
+		}
+	}
+	slices.Sort(ops)
+	for _, op := range ops {
+		fmt.Fprintf(w, "| %s | %d | %d |\n", op, r.clean.Calls[op], r.noisy.Calls[op])
+	}
+	fmt.Fprintf(w, "| **total** | **%d** | **%d** |\n", r.clean.Total, r.noisy.Total)
+	fmt.Fprintf(w, "| total − regions | %d | %d |\n\n", r.clean.Total-r.regions, r.noisy.Total-r.regions)
+
+	fmt.Fprintf(w, "## Sequential round trips\n\n")
+	fmt.Fprintf(w, "The proxy delays every call by a fixed latency L. Round trips = (wall time with L − wall time without) / L: the number of calls on the critical path.\n\n")
+	fmt.Fprintf(w, "| account | regions | calls | round trips | max calls in flight |\n|---|---:|---:|---:|---:|\n")
+	for _, set := range []struct {
+		name string
+		runs []rtRun
+	}{{"compliant", r.rtClean}, {"+ unrelated", r.rtNoisy}} {
+		for _, run := range set.runs {
+			fmt.Fprintf(w, "| %s | %d | %d | %.2f | %d |\n", set.name, run.Regions, run.Calls, run.Trips(r.latency), run.MaxFlight)
+		}
+	}
+
+	fmt.Fprintf(w, "\n## Memory\n\n| measure | compliant | + unrelated |\n|---|---:|---:|\n")
+	fmt.Fprintf(w, "| peak RSS of a process running one audit (VmHWM, MiB) | %.1f | %.1f |\n", float64(r.cleanMem)/1024, float64(r.noisyMem)/1024)
+	fmt.Fprintf(w, "| bytes allocated per audit (MiB) | %.2f | %.2f |\n", float64(r.clean.Allocated)/(1<<20), float64(r.noisy.Allocated)/(1<<20))
+	fmt.Fprintf(w, "| ratio noisy / compliant allocation | | %.2f |\n\n", float64(r.noisy.Allocated)/float64(max(r.clean.Allocated, 1)))
+	fmt.Fprintf(w, "The benchmark process itself (seeding included) peaked at %.1f MiB.\n", float64(r.hwm)/1024)
+}

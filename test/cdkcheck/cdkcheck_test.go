@@ -1,0 +1,176 @@
+// Package cdkcheck checks the CDK app the way CI and a user meet it: the
+// real CDK CLI (`npx cdk synth`, after `npm ci`) synthesizes the stack,
+// cfn-lint validates the template, moto's EventBridge proves that the drift
+// rule's event pattern selects exactly the events it should, and
+// `cdk bootstrap` + `cdk deploy` run against moto_server (see
+// TestCDKBootstrapAndDeployOnMoto for what moto cannot do).
+//
+// The synth runs once per test binary (about a minute: it compiles the app
+// and cross-compiles the Lambda). Set WATCHKEEPER_CDK_OUT to an existing
+// cloud assembly directory to check that one instead.
+package cdkcheck_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/watchkeeper/watchkeeper/test/moto"
+)
+
+const stackName = "Watchkeeper"
+
+var (
+	synthOnce sync.Once
+	synthDir  string
+	synthErr  error
+	// synthServer answers the CLI's STS call, so the stack is pinned to
+	// moto's account and region and its ARNs are literal.
+	synthServer *moto.Server
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if synthServer != nil {
+		synthServer.Stop()
+	}
+	if synthDir != "" {
+		os.RemoveAll(synthDir)
+	}
+	os.Exit(code)
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out)))
+}
+
+// cloudAssembly returns the directory of the synthesized cloud assembly,
+// running `npx cdk synth` the first time.
+func cloudAssembly(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("WATCHKEEPER_CDK_OUT"); dir != "" {
+		return dir
+	}
+	synthOnce.Do(func() {
+		root := repoRoot(t)
+		if _, err := os.Stat(filepath.Join(root, "node_modules", ".bin", "cdk")); err != nil {
+			synthErr = fmt.Errorf("the CDK CLI is not installed: run `npm ci` in %s first (%v)", root, err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "watchkeeper-cdkout-")
+		if err != nil {
+			synthErr = err
+			return
+		}
+		synthDir = dir
+		srv, err := moto.Launch(filepath.Join(dir, "moto.log"))
+		if err != nil {
+			synthErr = err
+			return
+		}
+		synthServer = srv
+		cmd := exec.Command("npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--no-version-reporting",
+			"--output", filepath.Join(dir, "cdk.out"),
+			"-c", "notificationEmails=sec@example.com",
+			"-c", "provisionTrail=true",
+			"-c", "trailHealing=full")
+		cmd.Dir = root
+		cmd.Env = append(moto.Env(os.Environ(), srv.URL, "us-east-1"),
+			"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1", "CDK_DISABLE_CLI_TELEMETRY=true")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			synthErr = fmt.Errorf("npx cdk synth: %v\n%s", err, out.String())
+		}
+	})
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	return filepath.Join(synthDir, "cdk.out")
+}
+
+func templatePath(t *testing.T) string {
+	return filepath.Join(cloudAssembly(t), stackName+".template.json")
+}
+
+func loadTemplate(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(templatePath(t))
+	if err != nil {
+		t.Fatalf("read template: %v", err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("parse template: %v", err)
+	}
+	return doc
+}
+
+// driftPattern returns the drift rule's event pattern from the template.
+func driftPattern(t *testing.T) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, r := range loadTemplate(t)["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::Events::Rule" {
+			continue
+		}
+		if p, ok := res["Properties"].(map[string]any)["EventPattern"].(map[string]any); ok {
+			found = append(found, p)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("found %d rules with an event pattern, want 1", len(found))
+	}
+	return found[0]
+}
+
+// resolvePseudo does what CloudFormation does to the pattern at deploy
+// time for pseudo parameters: {"Ref": "AWS::Partition"} and friends become
+// their values for moto's account in us-east-1, and an {"Fn::Join"} whose
+// parts are then all strings becomes one string. Anything else is left
+// alone (and then fails the caller's "no intrinsics left" check).
+func resolvePseudo(v any) any {
+	pseudo := map[string]string{"AWS::Partition": "aws", "AWS::AccountId": moto.Account, "AWS::Region": "us-east-1", "AWS::URLSuffix": "amazonaws.com"}
+	switch t := v.(type) {
+	case map[string]any:
+		if r, ok := t["Ref"].(string); ok && len(t) == 1 {
+			if s, ok := pseudo[r]; ok {
+				return s
+			}
+		}
+		for k, e := range t {
+			t[k] = resolvePseudo(e)
+		}
+		if j, ok := t["Fn::Join"].([]any); ok && len(t) == 1 && len(j) == 2 {
+			sep, _ := j[0].(string)
+			parts, _ := j[1].([]any)
+			strs := make([]string, len(parts))
+			for i, p := range parts {
+				s, ok := p.(string)
+				if !ok {
+					return t
+				}
+				strs[i] = s
+			}
+			return strings.Join(strs, sep)
+		}
+		return t
+	case []any:
+		for i, e := range t {
+			t[i] = resolvePseudo(e)
+		}
+	}
+	return v
+}

@@ -1,0 +1,180 @@
+package cdkcheck_test
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/watchkeeper/watchkeeper/test/moto"
+)
+
+// ownRoleSession is the ARN CloudTrail records for the remediator's own
+// calls: the Lambda service names the session after the function.
+const ownRoleSession = "arn:aws:sts::" + moto.Account + ":assumed-role/watchkeeper-remediator/Watchkeeper-RemediatorF10C6561-AbCdEf"
+
+// apiCall is a realistic "AWS API Call via CloudTrail" event, reduced to
+// what EventBridge delivers and the pattern can see.
+type apiCall struct {
+	id          string // detail.eventID; how the test recognises it
+	source      string
+	detailType  string
+	eventSource string
+	eventName   string
+	identity    map[string]any
+}
+
+func iamUser(name string) map[string]any {
+	return map[string]any{"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": moto.Account,
+		"arn": "arn:aws:iam::" + moto.Account + ":user/" + name, "userName": name}
+}
+
+func assumedRole(account, role, session string) map[string]any {
+	arn := "arn:aws:sts::" + account + ":assumed-role/" + role + "/" + session
+	return map[string]any{"type": "AssumedRole", "principalId": "AROAEXAMPLE:" + session, "accountId": account, "arn": arn,
+		"sessionContext": map[string]any{"sessionIssuer": map[string]any{
+			"type": "Role", "arn": "arn:aws:iam::" + account + ":role/" + role, "accountId": account, "userName": role}}}
+}
+
+func (c apiCall) entry() ebtypes.PutEventsRequestEntry {
+	detail, _ := json.Marshal(map[string]any{
+		"eventVersion": "1.09", "eventID": c.id, "eventTime": "2026-11-23T06:00:00Z",
+		"eventSource": c.eventSource, "eventName": c.eventName, "awsRegion": "us-east-1",
+		"sourceIPAddress": "203.0.113.10", "userAgent": "aws-cli/2.17.0",
+		"userIdentity": c.identity, "requestParameters": map[string]any{},
+		"eventType": "AwsApiCall", "managementEvent": true, "readOnly": false,
+		"recipientAccountId": moto.Account,
+	})
+	return ebtypes.PutEventsRequestEntry{
+		Source:     aws.String(c.source),
+		DetailType: aws.String(c.detailType),
+		Detail:     aws.String(string(detail)),
+	}
+}
+
+const viaCloudTrail = "AWS API Call via CloudTrail"
+
+// The synthesized drift pattern, on a real EventBridge rule in moto with an
+// SQS target, delivers the drift events and nothing else: not the
+// remediator's own calls, not read-only calls, not other services.
+//
+// moto accepts PutEvents with an "aws." source; real EventBridge rejects
+// them (PutEvents: "source ... cannot start with aws." — AWS events come
+// only from the services), which is why this proof needs an emulator.
+func TestDriftPatternOnMotoEventBridge(t *testing.T) {
+	pattern, err := json.Marshal(resolvePseudo(driftPattern(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(pattern), "Fn::") || strings.Contains(string(pattern), `"Ref"`) {
+		t.Fatalf("drift pattern still holds CloudFormation intrinsics (stack not pinned to an account): %s", pattern)
+	}
+
+	srv := moto.Start(t)
+	cfg := srv.Config("us-east-1")
+	eb, q := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	ctx := t.Context()
+
+	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("drift-sink")})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatalf("queue attributes: %v", err)
+	}
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("drift"), EventPattern: aws.String(string(pattern))}); err != nil {
+		t.Fatalf("put rule with the synthesized pattern: %v", err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("drift"), Targets: []ebtypes.Target{
+		{Id: aws.String("sink"), Arn: aws.String(attrs.Attributes["QueueArn"])},
+	}}); err != nil {
+		t.Fatalf("put targets: %v", err)
+	}
+
+	events := []struct {
+		call apiCall
+		want bool
+	}{
+		// Drift by people and other automation: delivered.
+		{apiCall{"user-deletes-filter", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "DeleteMetricFilter", iamUser("alice")}, true},
+		{apiCall{"admin-deletes-alarms", "aws.monitoring", viaCloudTrail, "monitoring.amazonaws.com", "DeleteAlarms", assumedRole(moto.Account, "Admin", "alice")}, true},
+		{apiCall{"admin-disables-actions-decoder-source", "aws.cloudwatch", viaCloudTrail, "monitoring.amazonaws.com", "DisableAlarmActions", assumedRole(moto.Account, "Admin", "bob")}, true},
+		{apiCall{"root-stops-logging", "aws.cloudtrail", viaCloudTrail, "cloudtrail.amazonaws.com", "StopLogging",
+			map[string]any{"type": "Root", "principalId": moto.Account, "arn": "arn:aws:iam::" + moto.Account + ":root", "accountId": moto.Account}}, true},
+		{apiCall{"user-deletes-topic", "aws.sns", viaCloudTrail, "sns.amazonaws.com", "DeleteTopic", iamUser("mallory")}, true},
+		{apiCall{"service-unsubscribes", "aws.sns", viaCloudTrail, "sns.amazonaws.com", "Unsubscribe",
+			map[string]any{"type": "AWSService", "invokedBy": "sns.amazonaws.com"}}, true},
+		{apiCall{"lookalike-role-name", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "PutMetricFilter", assumedRole(moto.Account, "watchkeeper-remediator-test", "x")}, true},
+		{apiCall{"same-role-name-other-account", "aws.cloudtrail", viaCloudTrail, "cloudtrail.amazonaws.com", "DeleteTrail", assumedRole("210987654321", "watchkeeper-remediator", "x")}, true},
+		// Watchkeeper's own writes: never delivered (loop guard).
+		{apiCall{"own-put-filter", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "PutMetricFilter",
+			func() map[string]any {
+				m := assumedRole(moto.Account, "watchkeeper-remediator", "x")
+				m["arn"] = ownRoleSession
+				return m
+			}()}, false},
+		{apiCall{"own-put-alarm", "aws.monitoring", viaCloudTrail, "monitoring.amazonaws.com", "PutMetricAlarm", assumedRole(moto.Account, "watchkeeper-remediator", "Watchkeeper-Remediator")}, false},
+		{apiCall{"own-update-trail", "aws.cloudtrail", viaCloudTrail, "cloudtrail.amazonaws.com", "UpdateTrail", assumedRole(moto.Account, "watchkeeper-remediator", "s")}, false},
+		// Near misses: not delivered.
+		{apiCall{"read-only-call", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "DescribeMetricFilters", iamUser("alice")}, false},
+		{apiCall{"unhandled-write", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "CreateLogGroup", iamUser("alice")}, false},
+		{apiCall{"other-service", "aws.s3", viaCloudTrail, "s3.amazonaws.com", "DeleteBucket", iamUser("alice")}, false},
+		{apiCall{"service-event-not-api-call", "aws.logs", "AWS Service Event via CloudTrail", "logs.amazonaws.com", "DeleteMetricFilter", iamUser("alice")}, false},
+		{apiCall{"custom-source", "custom.logs", viaCloudTrail, "logs.amazonaws.com", "DeleteMetricFilter", iamUser("alice")}, false},
+	}
+	var want []string
+	for _, e := range events {
+		out, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{e.call.entry()}})
+		if err != nil || out.FailedEntryCount != 0 {
+			t.Fatalf("put event %s: %v %+v", e.call.id, err, out)
+		}
+		if e.want {
+			want = append(want, e.call.id)
+		}
+	}
+	got := receiveEventIDs(t, q, queue.QueueUrl)
+	sort.Strings(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events delivered by the drift rule (-want +got):\n%s", diff)
+	}
+}
+
+// receiveEventIDs drains the queue and returns the detail.eventID of each
+// delivered event, sorted.
+func receiveEventIDs(t *testing.T, q *sqs.Client, url *string) []string {
+	t.Helper()
+	var ids []string
+	for {
+		out, err := q.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10})
+		if err != nil {
+			t.Fatalf("receive: %v", err)
+		}
+		if len(out.Messages) == 0 {
+			break
+		}
+		for _, m := range out.Messages {
+			var ev struct {
+				Detail struct {
+					EventID string `json:"eventID"`
+				} `json:"detail"`
+			}
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
+				t.Fatalf("delivered message is not an event: %v: %s", err, aws.ToString(m.Body))
+			}
+			ids = append(ids, ev.Detail.EventID)
+			if _, err := q.DeleteMessage(t.Context(), &sqs.DeleteMessageInput{QueueUrl: url, ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}

@@ -1,0 +1,311 @@
+// Command demo is "make demo": it shows Watchkeeper doing its job on a
+// laptop with nothing but this repository and moto installed.
+//
+//  1. runs the catalog fixture demo (test/fixturedemo), if present;
+//  2. starts moto_server and seeds a drifted account: an active trail, but
+//     some metric filters and alarms deleted, the topic's subscriber gone
+//     and logging stopped;
+//  3. builds the real Lambda bootstrap and runs it under the Lambda Runtime
+//     API stand-in, delivering the nightly Scheduled Event;
+//  4. deletes a metric filter through the AWS API and delivers the
+//     CloudTrail "DeleteMetricFilter" event that EventBridge would send;
+//
+// printing the account before and after each run and the actions taken.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/watchkeeper/watchkeeper/pkg/report"
+	"github.com/watchkeeper/watchkeeper/test/lambdart"
+	"github.com/watchkeeper/watchkeeper/test/moto"
+	"github.com/watchkeeper/watchkeeper/test/world"
+)
+
+const (
+	region   = "us-east-1"
+	email    = "security@example.com"
+	selfRole = "arn:aws:iam::123456789012:role/service/watchkeeper-remediator-role"
+)
+
+func main() {
+	skipFixtures := flag.Bool("skip-fixtures", false, "do not run test/fixturedemo first")
+	flag.Parse()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := run(ctx, os.Stdout, !*skipFixtures); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, out io.Writer, fixtures bool) error {
+	root, err := lambdart.ModuleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	if fixtures {
+		if _, err := os.Stat(filepath.Join(root, "test", "fixturedemo")); err == nil {
+			heading(out, "Catalog fixtures: each control's pattern against real CloudTrail events")
+			cmd := exec.CommandContext(ctx, "go", "run", "./test/fixturedemo")
+			cmd.Dir, cmd.Stdout, cmd.Stderr = root, out, os.Stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("fixture demo: %w", err)
+			}
+		}
+	}
+	if _, err := moto.Binary(); err != nil {
+		return fmt.Errorf("%w\n(moto is the AWS emulator the demo runs against: pip install 'moto[server]==5.2.1')", err)
+	}
+	tmp, err := os.MkdirTemp("", "watchkeeper-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	heading(out, "Starting moto_server and building the Lambda bootstrap")
+	t0 := time.Now()
+	srv, err := moto.Launch(filepath.Join(tmp, "moto.log"))
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	bin := filepath.Join(tmp, "bootstrap")
+	if err := lambdart.Build(ctx, bin, lambdart.BuildOptions{}); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "moto at %s; bootstrap built in %s\n", srv.URL, time.Since(t0).Round(time.Millisecond))
+
+	cfg := func(r string) aws.Config { return moto.Config(srv.URL, r) }
+	acct, err := seed(ctx, world.New(cfg), cfg(region))
+	if err != nil {
+		return fmt.Errorf("seed drifted account: %w", err)
+	}
+	heading(out, "Before: a drifted account")
+	if err := table(ctx, out, cfg(region), acct); err != nil {
+		return err
+	}
+
+	env := moto.Env(os.Environ(), srv.URL, region)
+	env = append(env, "WATCHKEEPER_REGIONS="+region, "WATCHKEEPER_SUBSCRIPTIONS=email:"+email,
+		"WATCHKEEPER_SELF_ROLE_ARN="+selfRole, "LOG_LEVEL=WARN")
+	p, err := lambdart.Launch(bin, env)
+	if err != nil {
+		return err
+	}
+	defer p.Stop()
+	cold, err := p.ColdStart(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nLambda runtime ready %s after process start (cold start).\n", cold.Round(time.Microsecond))
+
+	heading(out, "Nightly run: EventBridge Scheduled Event")
+	if err := invoke(ctx, out, p, event(root, "scheduled.json")); err != nil {
+		return err
+	}
+	heading(out, "After the nightly run")
+	if err := table(ctx, out, cfg(region), acct); err != nil {
+		return err
+	}
+
+	ctl := acct.Benchmark.Controls[2]
+	victim := world.DefaultPrefix + ctl.Key
+	heading(out, "Drift: alice deletes a metric filter")
+	_, err = cloudwatchlogs.NewFromConfig(cfg(region)).DeleteMetricFilter(ctx, &cloudwatchlogs.DeleteMetricFilterInput{
+		LogGroupName: aws.String(acct.Trail.LogGroupName), FilterName: aws.String(victim)})
+	if err != nil {
+		return fmt.Errorf("delete filter: %w", err)
+	}
+	fmt.Fprintf(out, "aws logs delete-metric-filter --log-group-name %s --filter-name %s   (control %s)\n", acct.Trail.LogGroupName, victim, ctl.ID)
+	fmt.Fprintln(out, "EventBridge delivers CloudTrail's \"AWS API Call via CloudTrail\" DeleteMetricFilter event:")
+	ev := strings.NewReplacer("aws-cloudtrail-logs-123456789012", acct.Trail.LogGroupName,
+		"watchkeeper-root-account-usage", victim).Replace(string(event(root, "delete-metric-filter.json")))
+	if err := invoke(ctx, out, p, []byte(ev)); err != nil {
+		return err
+	}
+	heading(out, "After the drift event")
+	if err := table(ctx, out, cfg(region), acct); err != nil {
+		return err
+	}
+
+	heading(out, "An event caused by Watchkeeper's own role is skipped (loop guard)")
+	if err := invoke(ctx, out, p, event(root, "self-put-metric-filter.json")); err != nil {
+		return err
+	}
+	heading(out, "A malformed event is rejected without touching AWS")
+	if err := invoke(ctx, out, p, []byte(`{"detail-type":"Scheduled Event",`)); err != nil {
+		return err
+	}
+	if rss, err := p.PeakRSS(); err == nil {
+		fmt.Fprintf(out, "\nPeak RSS of the function process: %.1f MiB.\n", float64(rss)/(1<<20))
+	}
+	fmt.Fprintf(out, "Demo finished in %s.\n", time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
+// seed builds a compliant account, then breaks it the way people do.
+func seed(ctx context.Context, w *world.World, cfg aws.Config) (world.Account, error) {
+	acct, err := w.Compliant(ctx, world.CompliantSpec{HomeRegion: region, Endpoints: []string{"email:" + email}})
+	if err != nil {
+		return acct, err
+	}
+	logs, cw := cloudwatchlogs.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg)
+	for _, i := range []int{0, 4, 9} {
+		if _, err := logs.DeleteMetricFilter(ctx, &cloudwatchlogs.DeleteMetricFilterInput{
+			LogGroupName: aws.String(acct.Trail.LogGroupName), FilterName: aws.String(world.DefaultPrefix + acct.Benchmark.Controls[i].Key)}); err != nil {
+			return acct, err
+		}
+	}
+	var alarms []string
+	for _, i := range []int{1, 4, 6, 12} {
+		alarms = append(alarms, world.DefaultPrefix+acct.Benchmark.Controls[i].Key)
+	}
+	if _, err := cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: alarms}); err != nil {
+		return acct, err
+	}
+	if _, err := cloudtrail.NewFromConfig(cfg).StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String(acct.Trail.Name)}); err != nil {
+		return acct, err
+	}
+	return acct, nil
+}
+
+func event(root, name string) []byte {
+	b, err := os.ReadFile(filepath.Join(root, "pkg", "trigger", "testdata", "events", name))
+	if err != nil {
+		panic(err) // part of the repository
+	}
+	return b
+}
+
+func invoke(ctx context.Context, out io.Writer, p *lambdart.Process, payload []byte) error {
+	res, err := p.Do(ctx, lambdart.Request{Payload: payload})
+	if err != nil {
+		return err
+	}
+	if res.Error != nil {
+		fmt.Fprintf(out, "→ error response (%s): %s\n", res.Error.ErrorType, res.Error.ErrorMessage)
+		return nil
+	}
+	var skip struct {
+		Skipped bool
+		Reason  string
+	}
+	if json.Unmarshal(res.Response, &skip) == nil && skip.Skipped {
+		fmt.Fprintf(out, "→ skipped: %s\n", skip.Reason)
+		return nil
+	}
+	var rep report.Report
+	if err := json.Unmarshal(res.Response, &rep); err != nil {
+		return fmt.Errorf("decode report: %w", err)
+	}
+	verdict := "NOT COMPLIANT"
+	if rep.Compliant {
+		verdict = "COMPLIANT"
+	}
+	fmt.Fprintf(out, "→ %s after %s; %d action(s):\n", verdict, res.Duration().Round(time.Millisecond), len(rep.Actions))
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  STATUS\tACTION\tCONTROLS\tTARGET")
+	for _, a := range rep.Actions {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Status, a.Action, short(strings.Join(a.Controls, ","), 24), short(a.Target, 70))
+		if a.Error != "" {
+			fmt.Fprintf(tw, "  \t\t\t↳ %s\n", short(a.Error, 160))
+		}
+	}
+	return tw.Flush()
+}
+
+// table prints every control's filter and alarm, the trail and the topic,
+// as read back through the AWS API.
+func table(ctx context.Context, out io.Writer, cfg aws.Config, acct world.Account) error {
+	filters := map[string]bool{}
+	fp := cloudwatchlogs.NewDescribeMetricFiltersPaginator(cloudwatchlogs.NewFromConfig(cfg),
+		&cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(acct.Trail.LogGroupName)})
+	for fp.HasMorePages() {
+		page, err := fp.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describe metric filters: %w", err)
+		}
+		for _, f := range page.MetricFilters {
+			filters[aws.ToString(f.FilterName)] = true
+		}
+	}
+	alarms := map[string]bool{}
+	ap := cloudwatch.NewDescribeAlarmsPaginator(cloudwatch.NewFromConfig(cfg), &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(world.DefaultPrefix)})
+	for ap.HasMorePages() {
+		page, err := ap.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describe alarms: %w", err)
+		}
+		for _, a := range page.MetricAlarms {
+			alarms[aws.ToString(a.AlarmName)] = len(a.AlarmActions) > 0
+		}
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONTROL\tFILTER\tALARM\tTITLE")
+	for _, c := range acct.Benchmark.Controls {
+		name := world.DefaultPrefix + c.Key
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, mark(filters[name]), mark(alarms[name]), short(c.Title, 70))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	st, err := cloudtrail.NewFromConfig(cfg).GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(acct.Trail.ARN)})
+	if err != nil {
+		return fmt.Errorf("get trail status: %w", err)
+	}
+	subs, err := sns.NewFromConfig(cfg).ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(acct.TopicARN)})
+	var endpoints []string
+	if err == nil {
+		for _, s := range subs.Subscriptions {
+			endpoints = append(endpoints, aws.ToString(s.Protocol)+":"+aws.ToString(s.Endpoint))
+		}
+	}
+	slices.Sort(endpoints)
+	fmt.Fprintf(out, "trail %s logging: %s; topic %s subscribers: %s\n", acct.Trail.Name, mark(aws.ToBool(st.IsLogging)),
+		acct.TopicARN[strings.LastIndex(acct.TopicARN, ":")+1:], strings.Join(orNone(endpoints), ", "))
+	return nil
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "✓"
+	}
+	return "✗ missing"
+}
+
+func orNone(s []string) []string {
+	if len(s) == 0 {
+		return []string{"none"}
+	}
+	return s
+}
+
+func short(s string, n int) string {
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+func heading(out io.Writer, s string) {
+	fmt.Fprintf(out, "\n== %s %s\n", s, strings.Repeat("=", max(0, 76-len(s))))
+}
+

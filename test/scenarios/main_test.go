@@ -1,0 +1,366 @@
+// Package scenarios_test proves Watchkeeper's CLI against moto_server: each
+// scenario seeds an account (test/world), runs the real remediator binary
+// as a subprocess against it, and asserts on the binary's JSON report, its
+// exit code and the account's state read back through the AWS SDK.
+//
+// One moto_server serves the whole package, behind test/awsproxy (which
+// adds the CloudWatch alarm-action calls moto lacks); scenarios run
+// sequentially and reset moto before seeding.
+package scenarios_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/watchkeeper/watchkeeper/test/awsproxy"
+	"github.com/watchkeeper/watchkeeper/test/moto"
+	"github.com/watchkeeper/watchkeeper/test/world"
+)
+
+const (
+	home  = "us-east-1"
+	other = "eu-west-1"
+	// subscriber is the endpoint every scenario configures; world's
+	// compliant account subscribes the same one, so it is not re-planned.
+	subscriber = "email:security@example.com"
+	prefix     = "watchkeeper-"
+	topicName  = "watchkeeper-cis-alarms"
+)
+
+// cliTimeout bounds one CLI run; the slowest (30+ regions, thousands of
+// unrelated resources) take a few seconds.
+const cliTimeout = 90 * time.Second
+
+var (
+	bin      string       // the remediator binary built by TestMain
+	srv      *moto.Server // shared moto_server
+	endpoint string       // the proxy in front of srv; every client uses it
+	proxy    *awsproxy.Proxy
+)
+
+func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "watchkeeper-scenarios-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+
+	bin = filepath.Join(dir, "remediator")
+	build := exec.Command("go", "build", "-o", bin, "./functions/remediator")
+	build.Dir = filepath.Join("..", "..")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build remediator:", err)
+		return 1
+	}
+
+	srv, err = moto.Launch(filepath.Join(dir, "moto.log"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer srv.Stop()
+
+	proxy = awsproxy.New(srv.URL)
+	defer proxy.Close()
+	proxy.ShimAlarmActions()
+	shimPutMetricFilter(proxy, srv.URL)
+	optInEveryRegion(proxy)
+	shimTrailARNAsName(proxy)
+	endpoint = proxy.URL
+	return m.Run()
+}
+
+// cfg is the SDK configuration tests use to seed and read back state,
+// through the same proxy the CLI uses.
+func cfg(region string) aws.Config { return moto.Config(endpoint, region) }
+
+// fresh resets moto and returns a World over it.
+func fresh(t *testing.T) *world.World {
+	t.Helper()
+	srv.Reset(t)
+	return world.New(cfg)
+}
+
+// report is the CLI's JSON document as issue #3 specifies it. It is
+// declared here, not imported from pkg/report, so the tests pin the
+// published contract rather than whatever the package emits.
+type report struct {
+	Account    string    `json:"account"`
+	Benchmark  string    `json:"benchmark"`
+	HomeRegion string    `json:"homeRegion"`
+	Compliant  bool      `json:"compliant"`
+	Controls   []control `json:"controls"`
+	Regions    []region  `json:"regions"`
+	Actions    []action  `json:"actions"`
+}
+
+type control struct {
+	ID            string   `json:"id"`
+	SecurityHubID string   `json:"securityHubId"`
+	Status        string   `json:"status"`
+	Reasons       []string `json:"reasons"`
+	Codes         []string `json:"codes"`
+}
+
+type region struct {
+	Region  string   `json:"region"`
+	Status  string   `json:"status"`
+	Reasons []string `json:"reasons"`
+}
+
+type action struct {
+	Action string `json:"action"`
+	Region string `json:"region"`
+	Target string `json:"target"`
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+	Error  string `json:"error"`
+}
+
+// control returns the result for id, failing the test if it is missing.
+func (r report) control(t *testing.T, id string) control {
+	t.Helper()
+	for _, c := range r.Controls {
+		if c.ID == id {
+			return c
+		}
+	}
+	t.Fatalf("report has no control %s: %+v", id, r.Controls)
+	return control{}
+}
+
+// assertCode checks that control id carries Security Hub reason code
+// code, in its codes or its reasons.
+func (r report) assertCode(t *testing.T, id, code string) {
+	t.Helper()
+	c := r.control(t, id)
+	if !slices.Contains(c.Codes, code) && !strings.Contains(strings.Join(c.Reasons, "\n"), code) {
+		t.Errorf("control %s: codes %q, reasons %q; want %s", id, c.Codes, c.Reasons, code)
+	}
+}
+
+// actionsWith returns the actions whose status is st.
+func (r report) actionsWith(st string) []action {
+	var out []action
+	for _, a := range r.Actions {
+		if a.Status == st {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// result is one CLI run.
+type result struct {
+	code   int
+	rep    report
+	stdout string
+	stderr string
+}
+
+// defaultFlags keep scenarios small (two regions) and configure the
+// subscriber every scenario expects.
+var defaultFlags = []string{"--regions", home + "," + other, "--home-region", home, "--subscribe", subscriber}
+
+// cli runs "remediator <args> --output json" against moto (through the
+// proxy) and decodes its single JSON document.
+func cli(t *testing.T, args ...string) result {
+	t.Helper()
+	return cliEnv(t, moto.Env(os.Environ(), endpoint, home), args...)
+}
+
+func cliEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	args = append(args, "--output", "json")
+	// A run that hangs is killed with SIGQUIT, so its stderr (shown in the
+	// failure) carries every goroutine's stack.
+	ctx, cancel := context.WithTimeout(t.Context(), cliTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := result{stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		res.code = exit.ExitCode()
+	default:
+		t.Fatalf("run remediator %s: %v", strings.Join(args, " "), err)
+	}
+	if res.code == 1 {
+		return res // an error: no report
+	}
+	dec := json.NewDecoder(&stdout)
+	if err := dec.Decode(&res.rep); err != nil {
+		t.Fatalf("remediator %s: stdout is not a JSON report: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, res.stdout, res.stderr)
+	}
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		t.Fatalf("remediator %s: stdout holds more than one JSON document (next: %s, %v)", strings.Join(args, " "), extra, err)
+	}
+	return res
+}
+
+// run runs mode with the default flags plus extra and checks the exit code.
+func run(t *testing.T, wantCode int, mode string, extra ...string) report {
+	t.Helper()
+	args := append(append([]string{mode}, defaultFlags...), extra...)
+	res := cli(t, args...)
+	if res.code != wantCode {
+		t.Fatalf("remediator %s: exit %d, want %d\nstderr:\n%s\nreport: %s", strings.Join(args, " "), res.code, wantCode, res.stderr, summary(res.rep))
+	}
+	return res.rep
+}
+
+// summary renders the failing controls, regions and actions of a report
+// for failure messages.
+func summary(r report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "compliant=%t", r.Compliant)
+	for _, c := range r.Controls {
+		if c.Status != "PASS" {
+			fmt.Fprintf(&b, "\n  control %s %s %q", c.ID, c.Status, c.Reasons)
+		}
+	}
+	for _, rg := range r.Regions {
+		if rg.Status != "PASS" {
+			fmt.Fprintf(&b, "\n  region %s %s %q", rg.Region, rg.Status, rg.Reasons)
+		}
+	}
+	for _, a := range r.Actions {
+		fmt.Fprintf(&b, "\n  action %s %s %s %s %s %s", a.Status, a.Action, a.Region, a.Target, a.Reason, a.Error)
+	}
+	return b.String()
+}
+
+// converge runs apply (expecting exit 0, no failed action) and then plan
+// (expecting exit 0 and zero actions): the convergence proof every heal
+// scenario ends with.
+func converge(t *testing.T, extra ...string) report {
+	t.Helper()
+	applied := run(t, 0, "apply", extra...)
+	if failed := applied.actionsWith("failed"); len(failed) > 0 {
+		t.Errorf("apply: failed actions: %+v", failed)
+	}
+	if !applied.Compliant {
+		t.Errorf("apply: report not compliant after apply: %s", summary(applied))
+	}
+	again := run(t, 0, "plan", extra...)
+	if len(again.Actions) != 0 {
+		t.Errorf("plan after apply: %d actions, want 0: %s", len(again.Actions), summary(again))
+	}
+	return applied
+}
+
+// withEnv returns the moto environment with overrides applied: "K=V" sets
+// K, "K=" removes it.
+func withEnv(overrides []string) []string {
+	env := moto.Env(os.Environ(), endpoint, home)
+	for _, o := range overrides {
+		k, v, _ := strings.Cut(o, "=")
+		env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") })
+		if v != "" {
+			env = append(env, o)
+		}
+	}
+	return env
+}
+
+// shimPutMetricFilter makes moto's PutMetricFilter an upsert. moto 5.2.1
+// appends a second filter of the same name instead of updating the
+// existing one, whereas AWS "Creates or updates a metric filter"
+// (CloudWatch Logs API reference, PutMetricFilter). The hook deletes the
+// filter of that name first (directly on moto, uncounted), then forwards
+// the call, which gives AWS's result.
+func shimPutMetricFilter(p *awsproxy.Proxy, motoURL string) {
+	p.Handle(awsproxy.ServiceLogs, "PutMetricFilter", func(req *awsproxy.Request, next awsproxy.Next) (*awsproxy.Response, error) {
+		var in struct {
+			LogGroupName string `json:"logGroupName"`
+			FilterName   string `json:"filterName"`
+		}
+		if err := json.Unmarshal(req.Body, &in); err == nil && in.LogGroupName != "" && in.FilterName != "" {
+			logs := cloudwatchlogs.NewFromConfig(moto.Config(motoURL, req.Region))
+			_, err := logs.DeleteMetricFilter(req.HTTP.Context(), &cloudwatchlogs.DeleteMetricFilterInput{
+				LogGroupName: aws.String(in.LogGroupName), FilterName: aws.String(in.FilterName),
+			})
+			var notFound *logtypes.ResourceNotFoundException
+			if err != nil && !errors.As(err, &notFound) {
+				return nil, fmt.Errorf("shim PutMetricFilter: delete %s/%s: %w", in.LogGroupName, in.FilterName, err)
+			}
+		}
+		return next()
+	})
+}
+
+// allRegionsOptedIn, when set, makes DescribeRegions report every region
+// as opted in. moto 5.2.1 lists its opt-in regions (af-south-1,
+// ap-east-1, me-south-1, ...) as "not-opted-in" and has no way to opt in,
+// so only 20 commercial regions are enabled there; an account that has
+// opted in to every region answers "opted-in" (EC2 API reference,
+// DescribeRegions, RegionInfo.OptInStatus: "opt-in-not-required |
+// opted-in | not-opted-in"). Setting this seeds that account.
+var allRegionsOptedIn atomic.Bool
+
+func optInEveryRegion(p *awsproxy.Proxy) {
+	p.Handle("ec2", "DescribeRegions", func(req *awsproxy.Request, next awsproxy.Next) (*awsproxy.Response, error) {
+		resp, err := next()
+		if err != nil || !allRegionsOptedIn.Load() {
+			return resp, err
+		}
+		resp.Body = bytes.ReplaceAll(resp.Body, []byte("<optInStatus>not-opted-in</optInStatus>"), []byte("<optInStatus>opted-in</optInStatus>"))
+		return resp, nil
+	})
+}
+
+// shimTrailARNAsName lets moto accept a trail ARN where AWS does. AWS takes
+// "the name or the CloudTrail ARN of the trail" in StartLogging's and
+// StopLogging's Name (CloudTrail API reference, StartLogging, Name); moto
+// 5.2.1 answers an ARN there with HTTP 500. The hook replaces an ARN with
+// the trail name it ends in (same account and region in these tests).
+func shimTrailARNAsName(p *awsproxy.Proxy) {
+	for _, op := range []string{"StartLogging", "StopLogging"} {
+		p.Handle(awsproxy.ServiceCloudTrail, op, func(req *awsproxy.Request, next awsproxy.Next) (*awsproxy.Response, error) {
+			var in map[string]any
+			if err := json.Unmarshal(req.Body, &in); err != nil {
+				return next()
+			}
+			if name, ok := in["Name"].(string); ok && strings.HasPrefix(name, "arn:") {
+				if _, trail, found := strings.Cut(name, ":trail/"); found {
+					in["Name"] = trail
+					body, err := json.Marshal(in)
+					if err != nil {
+						return nil, err
+					}
+					req.Body = body
+				}
+			}
+			return next()
+		})
+	}
+}

@@ -1,0 +1,317 @@
+package scenarios_test
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/google/go-cmp/cmp"
+)
+
+// state is everything the monitoring controls touch in some regions, read
+// back through the SDK. Every resource is kept as its API representation
+// marshalled to JSON, so "unchanged" means byte-for-byte equal as the API
+// returns it.
+type state struct {
+	Filters       map[string]string // "region logGroup/filterName" -> DescribeMetricFilters item
+	Alarms        map[string]string // "region alarmName" -> DescribeAlarms item
+	Topics        map[string]bool   // topic ARN
+	Subscriptions map[string]string // "topicARN protocol:endpoint" -> ListSubscriptions item
+	// SubscriptionCount counts ListSubscriptions entries per key, so a
+	// duplicate subscription (which would collapse in Subscriptions) shows.
+	SubscriptionCount map[string]int
+	Trails            map[string]string // trail ARN -> trail + status (without timestamps) + selectors
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// readState reads regions' filters, alarms, topics, subscriptions and
+// trails.
+func readState(t *testing.T, regions ...string) state {
+	t.Helper()
+	ctx := t.Context()
+	s := state{Filters: map[string]string{}, Alarms: map[string]string{}, Topics: map[string]bool{}, Subscriptions: map[string]string{}, SubscriptionCount: map[string]int{}, Trails: map[string]string{}}
+	for _, r := range regions {
+		c := cfg(r)
+		logs := cloudwatchlogs.NewFromConfig(c)
+		fp := cloudwatchlogs.NewDescribeMetricFiltersPaginator(logs, &cloudwatchlogs.DescribeMetricFiltersInput{})
+		for fp.HasMorePages() {
+			out, err := fp.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("describe metric filters in %s: %v", r, err)
+			}
+			for _, f := range out.MetricFilters {
+				f.CreationTime = nil // moto stamps reads; the definition is what matters
+				s.Filters[r+" "+aws.ToString(f.LogGroupName)+"/"+aws.ToString(f.FilterName)] = mustJSON(t, f)
+			}
+		}
+		cw := cloudwatch.NewFromConfig(c)
+		ap := cloudwatch.NewDescribeAlarmsPaginator(cw, &cloudwatch.DescribeAlarmsInput{})
+		for ap.HasMorePages() {
+			out, err := ap.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("describe alarms in %s: %v", r, err)
+			}
+			for _, a := range out.MetricAlarms {
+				s.Alarms[r+" "+aws.ToString(a.AlarmName)] = mustJSON(t, a)
+			}
+		}
+		sn := sns.NewFromConfig(c)
+		tp := sns.NewListTopicsPaginator(sn, &sns.ListTopicsInput{})
+		for tp.HasMorePages() {
+			out, err := tp.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("list topics in %s: %v", r, err)
+			}
+			for _, tpc := range out.Topics {
+				s.Topics[aws.ToString(tpc.TopicArn)] = true
+			}
+		}
+		sp := sns.NewListSubscriptionsPaginator(sn, &sns.ListSubscriptionsInput{})
+		for sp.HasMorePages() {
+			out, err := sp.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("list subscriptions in %s: %v", r, err)
+			}
+			for _, sub := range out.Subscriptions {
+				key := aws.ToString(sub.TopicArn) + " " + aws.ToString(sub.Protocol) + ":" + aws.ToString(sub.Endpoint)
+				s.Subscriptions[key] = mustJSON(t, sub)
+				s.SubscriptionCount[key]++
+			}
+		}
+		ct := cloudtrail.NewFromConfig(c)
+		trails, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(false)})
+		if err != nil {
+			t.Fatalf("describe trails in %s: %v", r, err)
+		}
+		for _, tr := range trails.TrailList {
+			st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: tr.TrailARN})
+			if err != nil {
+				t.Fatalf("get trail status %s: %v", aws.ToString(tr.Name), err)
+			}
+			sel, err := ct.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: tr.TrailARN})
+			if err != nil {
+				t.Fatalf("get event selectors %s: %v", aws.ToString(tr.Name), err)
+			}
+			s.Trails[aws.ToString(tr.TrailARN)] = mustJSON(t, map[string]any{
+				"trail":     tr,
+				"isLogging": st.IsLogging,
+				"classic":   sel.EventSelectors,
+				"advanced":  sel.AdvancedEventSelectors,
+			})
+		}
+	}
+	return s
+}
+
+// owned reports whether a state key names something Watchkeeper owns (and
+// may therefore rewrite): its prefixed filters and alarms, its topic and
+// the topic's subscriptions.
+func owned(key string) bool {
+	name := key[strings.LastIndexAny(key, " /:")+1:]
+	if strings.HasPrefix(name, prefix) {
+		return true
+	}
+	return strings.Contains(key, ":"+topicName+" ") || strings.HasSuffix(key, ":"+topicName)
+}
+
+// unowned returns the part of m that Watchkeeper does not own.
+func unowned[V any](m map[string]V) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		if !owned(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// assertUnownedUnchanged fails if any filter, alarm, topic or subscription
+// Watchkeeper does not own differs between before and after, or if a trail
+// changed other than those listed in mayChange.
+func assertUnownedUnchanged(t *testing.T, before, after state, mayChange ...string) {
+	t.Helper()
+	for name, pair := range map[string][2]any{
+		"filters":       {unowned(before.Filters), unowned(after.Filters)},
+		"alarms":        {unowned(before.Alarms), unowned(after.Alarms)},
+		"topics":        {unowned(before.Topics), unowned(after.Topics)},
+		"subscriptions": {unowned(before.Subscriptions), unowned(after.Subscriptions)},
+	} {
+		if diff := cmp.Diff(pair[0], pair[1]); diff != "" {
+			t.Errorf("%s Watchkeeper does not own changed (-before +after):\n%s", name, diff)
+		}
+	}
+	trailsBefore, trailsAfter := map[string]string{}, map[string]string{}
+	for k, v := range before.Trails {
+		if !contains(mayChange, k) {
+			trailsBefore[k] = v
+		}
+	}
+	for k, v := range after.Trails {
+		if !contains(mayChange, k) {
+			trailsAfter[k] = v
+		}
+	}
+	if diff := cmp.Diff(trailsBefore, trailsAfter); diff != "" {
+		t.Errorf("trails changed (-before +after):\n%s", diff)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// filtersOn returns the filters of logGroup in region, decoded.
+func filtersOn(t *testing.T, s state, region, logGroup string) []filterDef {
+	t.Helper()
+	var out []filterDef
+	for k, v := range s.Filters {
+		if strings.HasPrefix(k, region+" "+logGroup+"/") {
+			var f filterDef
+			if err := json.Unmarshal([]byte(v), &f); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].FilterName < out[j].FilterName })
+	return out
+}
+
+// filterDef is the part of a metric filter the assertions read.
+type filterDef struct {
+	FilterName            string
+	FilterPattern         string
+	MetricTransformations []struct {
+		MetricName      string
+		MetricNamespace string
+		MetricValue     string
+	}
+}
+
+// alarmDef is the part of an alarm the assertions read.
+type alarmDef struct {
+	AlarmName      string
+	MetricName     string
+	Namespace      string
+	ActionsEnabled bool
+	AlarmActions   []string
+}
+
+// alarms returns region's alarms, decoded.
+func alarms(t *testing.T, s state, region string) []alarmDef {
+	t.Helper()
+	var out []alarmDef
+	for k, v := range s.Alarms {
+		if strings.HasPrefix(k, region+" ") {
+			var a alarmDef
+			if err := json.Unmarshal([]byte(v), &a); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].AlarmName < out[j].AlarmName })
+	return out
+}
+
+// trailDef is the part of a trail's state the assertions read.
+type trailDef struct {
+	Trail struct {
+		Name                      string
+		IsMultiRegionTrail        bool
+		CloudWatchLogsLogGroupArn string
+	} `json:"trail"`
+	IsLogging bool `json:"isLogging"`
+	Classic   []struct {
+		ReadWriteType                 string
+		IncludeManagementEvents       *bool
+		ExcludeManagementEventSources []string
+		DataResources                 []struct {
+			Type   *string
+			Values []string
+		}
+	} `json:"classic"`
+	Advanced []struct {
+		Name           *string
+		FieldSelectors []struct {
+			Field  *string
+			Equals []string
+		}
+	} `json:"advanced"`
+}
+
+func trailOf(t *testing.T, s state, arn string) trailDef {
+	t.Helper()
+	raw, ok := s.Trails[arn]
+	if !ok {
+		t.Fatalf("no trail %s in state", arn)
+	}
+	var d trailDef
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// assertNoDuplicates checks the convergence invariants on a log group:
+// at most one Watchkeeper filter per control, every Watchkeeper filter's
+// metric watched by exactly one Watchkeeper alarm, one Watchkeeper topic,
+// and no endpoint subscribed twice.
+func assertNoDuplicates(t *testing.T, s state, region, logGroup string) {
+	t.Helper()
+	metrics := map[string]int{}
+	for _, f := range filtersOn(t, s, region, logGroup) {
+		for _, m := range f.MetricTransformations {
+			metrics[m.MetricNamespace+"/"+m.MetricName]++
+		}
+	}
+	for m, n := range metrics {
+		if n > 1 {
+			t.Errorf("metric %s is published by %d filters on %s, want 1", m, n, logGroup)
+		}
+	}
+	perMetric := map[string]int{}
+	for _, a := range alarms(t, s, region) {
+		if strings.HasPrefix(a.AlarmName, prefix) {
+			perMetric[a.Namespace+"/"+a.MetricName]++
+		}
+	}
+	for m, n := range perMetric {
+		if n > 1 {
+			t.Errorf("%d Watchkeeper alarms watch %s, want 1", n, m)
+		}
+	}
+	topics := 0
+	for arn := range s.Topics {
+		if strings.HasSuffix(arn, ":"+topicName) {
+			topics++
+		}
+	}
+	if topics > 1 {
+		t.Errorf("%d topics named %s, want 1", topics, topicName)
+	}
+	for k, n := range s.SubscriptionCount {
+		if n > 1 {
+			t.Errorf("subscription %s exists %d times", k, n)
+		}
+	}
+}
