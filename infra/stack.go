@@ -286,9 +286,6 @@ func DriftPattern(partition, account string) *awsevents.EventPattern {
 	seenES, seenName := map[string]bool{}, map[string]bool{}
 	for _, c := range trigger.Handled() {
 		sources[c.Source] = true
-		for _, s := range eventBridgeSources(c) {
-			sources[s] = true
-		}
 		if !seenES[c.EventSource] {
 			seenES[c.EventSource] = true
 			eventSources = append(eventSources, c.EventSource)
@@ -324,19 +321,6 @@ func DriftPattern(partition, account string) *awsevents.EventPattern {
 // remediator's role: "arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/".
 func OwnSessionARNPrefix(partition, account string) string {
 	return "arn:" + partition + ":sts::" + account + ":assumed-role/" + RoleName + "/"
-}
-
-// eventBridgeSources returns the EventBridge "source" values under which
-// AWS delivers c's CloudTrail events, besides c.Source. The EventBridge
-// events reference ("Amazon CloudWatch Monitoring events delivered via AWS
-// CloudTrail", docs.aws.amazon.com/eventbridge/latest/ref/events-ref-monitoring.html)
-// documents source "aws.monitoring" for eventSource monitoring.amazonaws.com,
-// so the rule accepts it whatever the decoder's table says.
-func eventBridgeSources(c trigger.APICall) []string {
-	if c.EventSource == "monitoring.amazonaws.com" {
-		return []string{"aws.monitoring"}
-	}
-	return nil
 }
 
 // managedTrail is the optional multi-region trail the stack owns.

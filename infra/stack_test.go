@@ -180,7 +180,7 @@ func TestDriftRulePatternIsExact(t *testing.T) {
 		}
 	}
 	want := map[string]any{
-		"source":      []any{"aws.cloudtrail", "aws.cloudwatch", "aws.logs", "aws.monitoring", "aws.sns"},
+		"source":      []any{"aws.cloudtrail", "aws.logs", "aws.monitoring", "aws.sns"},
 		"detail-type": []any{"AWS API Call via CloudTrail"},
 		"detail": map[string]any{
 			"eventSource": []any{"cloudtrail.amazonaws.com", "logs.amazonaws.com", "monitoring.amazonaws.com", "sns.amazonaws.com"},

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -218,7 +221,10 @@ func runEngine(mode string, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 
-	ctx := context.Background()
+	// Ctrl-C or SIGTERM cancels the run; apply then starts no new action
+	// and the report still says what was done.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if f.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)

@@ -160,8 +160,13 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if r == nil || t.Mode == trigger.ModeReport {
 		r = h.auditor
 	}
+	if h.healer == nil && t.Mode == trigger.ModeApply {
+		log.Info("apply requested, but the deployment is report-only (WATCHKEEPER_MODE=report); running report-only")
+	}
+	engineStart := h.now()
 	rep, runErr := r.Run(ctx)
-	elapsed := h.now().Sub(started)
+	done := h.now()
+	elapsed, engineTime := done.Sub(started), done.Sub(engineStart)
 	if runErr != nil && rep.Account == "" {
 		log.Error("run failed", "error", runErr, "durationMs", elapsed.Milliseconds())
 		return nil, &RunError{Err: runErr}
@@ -173,7 +178,8 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		"account", rep.Account, "mode", rep.Mode, "compliant", rep.Compliant, "cause", t.Describe(),
 		"controlsPassing", c.ControlsPassing, "controlsFailing", c.ControlsFailing,
 		"actionsApplied", c.ActionsApplied, "actionsFailed", c.ActionsFailed, "actionsSkipped", c.ActionsSkipped,
-		"actionsPlanned", c.ActionsPlanned, "durationMs", elapsed.Milliseconds(), "error", errString(runErr))
+		"actionsPlanned", c.ActionsPlanned, "durationMs", elapsed.Milliseconds(),
+		"engineMs", float64(engineTime.Microseconds())/1000, "error", errString(runErr))
 	if _, err := fmt.Fprintf(h.metrics, "%s\n", notify.EMF(run, h.now())); err != nil {
 		log.Warn("cannot write metrics", "error", err)
 	}

@@ -148,7 +148,7 @@ func TestInvokeRunsAndReports(t *testing.T) {
 			// One EMF line on the metrics stream.
 			lines := strings.Split(strings.TrimSpace(f.metrics.String()), "\n")
 			var emf map[string]any
-			if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &emf) != nil || emf["_aws"] == nil || emf["ActionsApplied"] != 1.0 || emf["RunDuration"] != 1500.0 {
+			if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &emf) != nil || emf["_aws"] == nil || emf["ActionsApplied"] != 1.0 || emf["RunDuration"] != 3000.0 {
 				t.Errorf("metrics output: %q", f.metrics.String())
 			}
 			// One summary log line.

@@ -12,6 +12,10 @@ import (
 	"github.com/watchkeeper/watchkeeper/pkg/engine"
 )
 
+// The handler takes the raw payload (lambda.Handler), so trigger.Decode
+// sees exactly what Lambda delivered.
+var _ lambda.Handler = (*handler)(nil)
+
 // startLambda serves Lambda invocations until the runtime stops the
 // process. Configuration, the AWS configuration and the engines are built
 // once here, at init; see handler.Invoke for one invocation.

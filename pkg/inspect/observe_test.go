@@ -163,6 +163,13 @@ func TestObserveCompliantAccount(t *testing.T) {
 	if diff := cmp.Diff(snap, snap2); diff != "" {
 		t.Errorf("snapshot changed with unrelated resources (-before +after):\n%s", diff)
 	}
+
+	// One call at a time still completes (stages never hold a slot while
+	// waiting on another) and observes the same account.
+	opts.Concurrency = 1
+	if diff := cmp.Diff(snap, e.observe(t, opts, req)); diff != "" {
+		t.Errorf("snapshot with Concurrency 1 differs (-default +serial):\n%s", diff)
+	}
 }
 
 func TestObserveRegionSelection(t *testing.T) {
@@ -320,6 +327,11 @@ func TestObserveTrails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A second trail delivering to the same log group: the group is read once.
+	second, err := e.world.Trail(ctx, world.TrailSpec{Name: "second", HomeRegion: "us-east-1", SingleRegion: true, LogGroupName: "single-lg"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	adv, err := e.world.Trail(ctx, world.TrailSpec{Name: "advanced", HomeRegion: "us-east-1", Advanced: []cttypes.AdvancedEventSelector{{
 		Name: aws.String("read only"),
 		FieldSelectors: []cttypes.AdvancedFieldSelector{
@@ -375,13 +387,13 @@ func TestObserveTrails(t *testing.T) {
 	for _, tr := range snap.Trails {
 		byARN[tr.ARN] = tr
 	}
-	if got, want := sortedKeys(byARN), slices.Sorted(slices.Values([]string{single.ARN, plain.ARN, adv.ARN, cross.ARN, orgARN})); !slices.Equal(got, want) {
+	if got, want := sortedKeys(byARN), slices.Sorted(slices.Values([]string{single.ARN, plain.ARN, second.ARN, adv.ARN, cross.ARN, orgARN})); !slices.Equal(got, want) {
 		t.Fatalf("trails = %v, want %v", got, want)
 	}
 	// Regions see their own trails plus every multi-region trail.
 	wantRegions := map[string][]string{
 		"eu-west-1": slices.Sorted(slices.Values([]string{single.ARN, adv.ARN, cross.ARN, orgARN})),
-		"us-east-1": slices.Sorted(slices.Values([]string{plain.ARN, adv.ARN, cross.ARN, orgARN})),
+		"us-east-1": slices.Sorted(slices.Values([]string{plain.ARN, second.ARN, adv.ARN, cross.ARN, orgARN})),
 	}
 	for _, r := range snap.Regions {
 		if diff := cmp.Diff(wantRegions[r.Name], r.TrailARNs); diff != "" {
@@ -425,7 +437,7 @@ func TestObserveTrails(t *testing.T) {
 		t.Errorf("own log group = %+v; want existing and read", lg)
 	}
 	if got := e.calls.take()["CloudWatch Logs.DescribeMetricFilters"]; got != 1 {
-		t.Errorf("DescribeMetricFilters calls = %d, want 1 (cross-account log groups are not read)", got)
+		t.Errorf("DescribeMetricFilters calls = %d, want 1 (a shared log group is read once; cross-account ones not at all)", got)
 	}
 }
 

@@ -162,13 +162,13 @@ func Message(run Run) string {
 			person = append(person, fmt.Sprintf("region %s %s: %s", reg.Region, reg.Status, strings.Join(reg.Reasons, "; ")))
 		}
 	}
-	for _, w := range r.Warnings {
-		person = append(person, "warning: "+w)
-	}
 
 	section(&b, "What drifted", slices.Compact(drifted), "nothing")
 	section(&b, "What was restored", restored, "nothing")
 	section(&b, "What needs a person", person, "nothing")
+	if len(r.Warnings) > 0 {
+		section(&b, "Notes", r.Warnings, "")
+	}
 	return b.String()
 }
 

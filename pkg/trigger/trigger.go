@@ -77,16 +77,17 @@ type APICall struct {
 
 // handled is the single source of truth for drift events; the CDK app builds
 // its EventBridge rule from Handled so the rule and the decoder cannot drift.
-// CloudWatch's API calls arrive with source "aws.cloudwatch" and eventSource
-// "monitoring.amazonaws.com".
+// CloudWatch's API calls arrive with source "aws.monitoring" and eventSource
+// "monitoring.amazonaws.com" ("Amazon CloudWatch Monitoring events delivered
+// via AWS CloudTrail", docs.aws.amazon.com/eventbridge/latest/ref/events-ref-monitoring.html).
 var handled = []APICall{
 	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "DeleteTrail"},
 	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "PutEventSelectors"},
 	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StopLogging"},
 	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "UpdateTrail"},
-	{"aws.cloudwatch", "monitoring.amazonaws.com", "DeleteAlarms"},
-	{"aws.cloudwatch", "monitoring.amazonaws.com", "DisableAlarmActions"},
-	{"aws.cloudwatch", "monitoring.amazonaws.com", "PutMetricAlarm"},
+	{"aws.monitoring", "monitoring.amazonaws.com", "DeleteAlarms"},
+	{"aws.monitoring", "monitoring.amazonaws.com", "DisableAlarmActions"},
+	{"aws.monitoring", "monitoring.amazonaws.com", "PutMetricAlarm"},
 	{"aws.logs", "logs.amazonaws.com", "DeleteLogGroup"},
 	{"aws.logs", "logs.amazonaws.com", "DeleteMetricFilter"},
 	{"aws.logs", "logs.amazonaws.com", "PutMetricFilter"},

@@ -255,7 +255,7 @@ func TestHandledCoversIssueList(t *testing.T) {
 		t.Errorf("Handled names (-want +got):\n%s", diff)
 	}
 	by := trigger.HandledBySource()
-	if len(by) != 4 || len(by["aws.cloudwatch"]) != 3 {
+	if len(by) != 4 || len(by["aws.monitoring"]) != 3 {
 		t.Errorf("HandledBySource = %v", by)
 	}
 	h := trigger.Handled()

@@ -106,7 +106,8 @@ func TestDriftPatternOnMotoEventBridge(t *testing.T) {
 		// Drift by people and other automation: delivered.
 		{apiCall{"user-deletes-filter", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "DeleteMetricFilter", iamUser("alice")}, true},
 		{apiCall{"admin-deletes-alarms", "aws.monitoring", viaCloudTrail, "monitoring.amazonaws.com", "DeleteAlarms", assumedRole(moto.Account, "Admin", "alice")}, true},
-		{apiCall{"admin-disables-actions-decoder-source", "aws.cloudwatch", viaCloudTrail, "monitoring.amazonaws.com", "DisableAlarmActions", assumedRole(moto.Account, "Admin", "bob")}, true},
+		{apiCall{"admin-disables-actions", "aws.monitoring", viaCloudTrail, "monitoring.amazonaws.com", "DisableAlarmActions", assumedRole(moto.Account, "Admin", "bob")}, true},
+		{apiCall{"undocumented-cloudwatch-source", "aws.cloudwatch", viaCloudTrail, "monitoring.amazonaws.com", "DisableAlarmActions", assumedRole(moto.Account, "Admin", "bob")}, false},
 		{apiCall{"root-stops-logging", "aws.cloudtrail", viaCloudTrail, "cloudtrail.amazonaws.com", "StopLogging",
 			map[string]any{"type": "Root", "principalId": moto.Account, "arn": "arn:aws:iam::" + moto.Account + ":root", "accountId": moto.Account}}, true},
 		{apiCall{"user-deletes-topic", "aws.sns", viaCloudTrail, "sns.amazonaws.com", "DeleteTopic", iamUser("mallory")}, true},

@@ -3,8 +3,7 @@
 //
 //  1. runs the catalog fixture demo (test/fixturedemo), if present;
 //  2. starts moto_server and seeds a drifted account: an active trail, but
-//     some metric filters and alarms deleted, the topic's subscriber gone
-//     and logging stopped;
+//     some metric filters and alarms deleted and the topic's subscriber gone;
 //  3. builds the real Lambda bootstrap and runs it under the Lambda Runtime
 //     API stand-in, delivering the nightly Scheduled Event;
 //  4. deletes a metric filter through the AWS API and delivers the
@@ -33,7 +32,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/watchkeeper/watchkeeper/pkg/notify"
+	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/pkg/report"
+	"github.com/watchkeeper/watchkeeper/pkg/trigger"
 	"github.com/watchkeeper/watchkeeper/test/lambdart"
 	"github.com/watchkeeper/watchkeeper/test/moto"
 	"github.com/watchkeeper/watchkeeper/test/world"
@@ -138,8 +140,21 @@ func run(ctx context.Context, out io.Writer, fixtures bool) error {
 	fmt.Fprintln(out, "EventBridge delivers CloudTrail's \"AWS API Call via CloudTrail\" DeleteMetricFilter event:")
 	ev := strings.NewReplacer("aws-cloudtrail-logs-123456789012", acct.Trail.LogGroupName,
 		"watchkeeper-root-account-usage", victim).Replace(string(event(root, "delete-metric-filter.json")))
-	if err := invoke(ctx, out, p, []byte(ev)); err != nil {
+	rep, dur, err := invokeReport(ctx, out, p, []byte(ev))
+	if err != nil {
 		return err
+	}
+	if rep != nil {
+		// The same pure text the function published to the topic.
+		tr, err := trigger.Decode([]byte(ev))
+		if err != nil {
+			return err
+		}
+		run := notify.Run{Trigger: tr, Report: *rep, Duration: dur, Subscriptions: []plan.Endpoint{{Protocol: "email", Endpoint: email}}}
+		fmt.Fprintf(out, "\nThe function published this summary to its SNS topic:\n\n  Subject: %s\n\n", notify.Subject(run))
+		for _, l := range strings.Split(strings.TrimRight(notify.Message(run), "\n"), "\n") {
+			fmt.Fprintf(out, "  | %s\n", l)
+		}
 	}
 	heading(out, "After the drift event")
 	if err := table(ctx, out, cfg(region), acct); err != nil {
@@ -181,8 +196,17 @@ func seed(ctx context.Context, w *world.World, cfg aws.Config) (world.Account, e
 	if _, err := cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: alarms}); err != nil {
 		return acct, err
 	}
-	if _, err := cloudtrail.NewFromConfig(cfg).StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String(acct.Trail.Name)}); err != nil {
+	// The subscriber unsubscribes (moto 5.2.1 answers StartLogging by trail
+	// ARN with HTTP 500, so the demo does not stop the trail's logging).
+	sc := sns.NewFromConfig(cfg)
+	subs, err := sc.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(acct.TopicARN)})
+	if err != nil {
 		return acct, err
+	}
+	for _, s := range subs.Subscriptions {
+		if _, err := sc.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: s.SubscriptionArn}); err != nil {
+			return acct, err
+		}
 	}
 	return acct, nil
 }
@@ -196,13 +220,20 @@ func event(root, name string) []byte {
 }
 
 func invoke(ctx context.Context, out io.Writer, p *lambdart.Process, payload []byte) error {
+	_, _, err := invokeReport(ctx, out, p, payload)
+	return err
+}
+
+// invokeReport delivers payload, prints the outcome and returns the report
+// (nil for an error response or a skipped event) and the invocation time.
+func invokeReport(ctx context.Context, out io.Writer, p *lambdart.Process, payload []byte) (*report.Report, time.Duration, error) {
 	res, err := p.Do(ctx, lambdart.Request{Payload: payload})
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if res.Error != nil {
 		fmt.Fprintf(out, "→ error response (%s): %s\n", res.Error.ErrorType, res.Error.ErrorMessage)
-		return nil
+		return nil, 0, nil
 	}
 	var skip struct {
 		Skipped bool
@@ -210,11 +241,11 @@ func invoke(ctx context.Context, out io.Writer, p *lambdart.Process, payload []b
 	}
 	if json.Unmarshal(res.Response, &skip) == nil && skip.Skipped {
 		fmt.Fprintf(out, "→ skipped: %s\n", skip.Reason)
-		return nil
+		return nil, 0, nil
 	}
 	var rep report.Report
 	if err := json.Unmarshal(res.Response, &rep); err != nil {
-		return fmt.Errorf("decode report: %w", err)
+		return nil, 0, fmt.Errorf("decode report: %w", err)
 	}
 	verdict := "NOT COMPLIANT"
 	if rep.Compliant {
@@ -226,10 +257,10 @@ func invoke(ctx context.Context, out io.Writer, p *lambdart.Process, payload []b
 	for _, a := range rep.Actions {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Status, a.Action, short(strings.Join(a.Controls, ","), 24), short(a.Target, 70))
 		if a.Error != "" {
-			fmt.Fprintf(tw, "  \t\t\t↳ %s\n", short(a.Error, 160))
+			fmt.Fprintf(tw, "  \t\t\t↳ %s\n", a.Error)
 		}
 	}
-	return tw.Flush()
+	return &rep, res.Duration(), tw.Flush()
 }
 
 // table prints every control's filter and alarm, the trail and the topic,
@@ -308,4 +339,3 @@ func short(s string, n int) string {
 func heading(out io.Writer, s string) {
 	fmt.Fprintf(out, "\n== %s %s\n", s, strings.Repeat("=", max(0, 76-len(s))))
 }
-

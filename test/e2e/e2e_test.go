@@ -260,6 +260,11 @@ func TestScheduledEventHealsDriftedAccount(t *testing.T) {
 		return n
 	}
 	eventually(func() bool { return emfLines() >= 2 && strings.Count(p.Stderr.String(), `"msg":"run finished"`) >= 2 })
+	var first struct{ ActionsApplied, ControlsPassing, Compliant float64 }
+	if lines := p.Stdout.Lines(); len(lines) == 0 || json.Unmarshal([]byte(lines[0]), &first) != nil ||
+		first.ActionsApplied == 0 || first.ControlsPassing != float64(len(catalog.Default().Controls)) || first.Compliant != 1 {
+		t.Errorf("first EMF document does not describe the healing run: %+v", first)
+	}
 	if emf := emfLines(); emf != 2 {
 		t.Errorf("%d EMF lines on stdout, want 2:\n%s", emf, p.Stdout)
 	}
@@ -279,6 +284,7 @@ func TestDeleteMetricFilterEventHeals(t *testing.T) {
 	ev := eventFile(t, "delete-metric-filter.json",
 		"aws-cloudtrail-logs-123456789012", acct.Trail.LogGroupName,
 		"watchkeeper-root-account-usage", deleted)
+	calls := proxy.mark()
 	rep, errP := invoke(t, p, ev)
 	if errP != nil {
 		t.Fatalf("error response: %+v", errP)
@@ -295,7 +301,10 @@ func TestDeleteMetricFilterEventHeals(t *testing.T) {
 	if len(after.Filters) != len(before.Filters)+1 || !cmp.Equal(before.Topics, after.Topics) || !cmp.Equal(before.Subscriptions, after.Subscriptions) {
 		t.Errorf("unexpected changes:\nbefore %+v\nafter  %+v", before, after)
 	}
-	// The summary names who caused the drift.
+	// The heal is announced on Watchkeeper's topic, and names who caused it.
+	if !slices.ContainsFunc(calls(), func(c call) bool { return c.Service == "sns" && c.Operation == "Publish" }) {
+		t.Error("no summary published to the topic")
+	}
 	eventually(func() bool { return strings.Contains(p.Stderr.String(), "alice@example.com") })
 	if !strings.Contains(p.Stderr.String(), "alice@example.com") {
 		t.Error("logs do not name the actor from the event's userIdentity")
@@ -466,5 +475,65 @@ func TestDeadlineLeavesWorkForNextRun(t *testing.T) {
 func eventually(cond func() bool) {
 	for deadline := time.Now().Add(2 * time.Second); !cond() && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestDriftEventsHeal breaks a compliant account the way each event says,
+// delivers the realistic CloudTrail event, and expects a full heal.
+func TestDriftEventsHeal(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		event string
+		// breakIt changes the account through the API and returns the
+		// replacements that make the event name what was changed.
+		breakIt func(t *testing.T, acct world.Account) []string
+	}{
+		{"DeleteAlarms", "delete-alarms.json", func(t *testing.T, acct world.Account) []string {
+			a, b := world.DefaultPrefix+acct.Benchmark.Controls[0].Key, world.DefaultPrefix+acct.Benchmark.Controls[5].Key
+			if _, err := cloudwatch.NewFromConfig(cfgFor(region)).DeleteAlarms(t.Context(), &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{a, b}}); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"watchkeeper-root-account-usage", a, "watchkeeper-iam-policy-changes", b}
+		}},
+		{"DeleteTopic", "delete-topic.json", func(t *testing.T, acct world.Account) []string {
+			if _, err := sns.NewFromConfig(cfgFor(region)).DeleteTopic(t.Context(), &sns.DeleteTopicInput{TopicArn: aws.String(acct.TopicARN)}); err != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}},
+		{"Unsubscribe", "unsubscribe.json", func(t *testing.T, acct world.Account) []string {
+			sc := sns.NewFromConfig(cfgFor(region))
+			subs, err := sc.ListSubscriptionsByTopic(t.Context(), &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(acct.TopicARN)})
+			if err != nil || len(subs.Subscriptions) == 0 {
+				t.Fatalf("list subscriptions: %v (%d)", err, len(subs.Subscriptions))
+			}
+			arn := aws.ToString(subs.Subscriptions[0].SubscriptionArn)
+			if _, err := sc.Unsubscribe(t.Context(), &sns.UnsubscribeInput{SubscriptionArn: aws.String(arn)}); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"arn:aws:sns:us-east-1:123456789012:watchkeeper-cis-alarms:2f5c7a1e-0b3d-4c6e-9f8a-1b2c3d4e5f60", arn}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := reset(t)
+			acct, err := w.Compliant(t.Context(), world.CompliantSpec{HomeRegion: region, Endpoints: []string{"email:" + email}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := launch(t, nil)
+			repl := tc.breakIt(t, acct)
+			rep, errP := invoke(t, p, eventFile(t, tc.event, repl...))
+			if errP != nil {
+				t.Fatalf("error response: %+v", errP)
+			}
+			if !rep.Compliant || countStatus(rep, "applied") == 0 {
+				t.Errorf("compliant=%v actions=%+v", rep.Compliant, rep.Actions)
+			}
+			assertHealed(t, readState(t), acct.Trail)
+			rep, errP = invoke(t, p, []byte(`{"mode":"report"}`))
+			if errP != nil || len(rep.Actions) != 0 {
+				t.Errorf("not converged: %+v %+v", errP, rep.Actions)
+			}
+		})
 	}
 }

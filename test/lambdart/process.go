@@ -71,9 +71,8 @@ type Process struct {
 	// Stdout (EMF metrics) and Stderr (slog JSON logs) collect the output.
 	Stdout, Stderr *Buffer
 
-	waitOnce sync.Once
-	waitErr  error
-	done     chan struct{}
+	waitErr error
+	done    chan struct{}
 }
 
 // Launch starts a stand-in server and bin with env plus

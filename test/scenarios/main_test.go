@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -261,9 +262,19 @@ func summary(r report) string {
 
 // converge runs apply (expecting exit 0, no failed action) and then plan
 // (expecting exit 0 and zero actions): the convergence proof every heal
-// scenario ends with.
+// scenario ends with. It also checks, over the scenario's regions, that
+// apply duplicated nothing and left every resource Watchkeeper does not own
+// byte-for-byte as it was (trails included).
 func converge(t *testing.T, extra ...string) report {
 	t.Helper()
+	return convergeChanging(t, nil, extra...)
+}
+
+// convergeChanging is converge for trail-healing scenarios: the trails in
+// mayChange are the ones healing is expected to change.
+func convergeChanging(t *testing.T, mayChange []string, extra ...string) report {
+	t.Helper()
+	before := readState(t, home, other)
 	applied := run(t, 0, "apply", extra...)
 	if failed := applied.actionsWith("failed"); len(failed) > 0 {
 		t.Errorf("apply: failed actions: %+v", failed)
@@ -274,6 +285,11 @@ func converge(t *testing.T, extra ...string) report {
 	again := run(t, 0, "plan", extra...)
 	if len(again.Actions) != 0 {
 		t.Errorf("plan after apply: %d actions, want 0: %s", len(again.Actions), summary(again))
+	}
+	after := readState(t, home, other)
+	assertUnownedUnchanged(t, before, after, mayChange...)
+	for _, lg := range logGroups(after) {
+		assertNoDuplicates(t, after, lg[0], lg[1])
 	}
 	return applied
 }
@@ -298,8 +314,13 @@ func withEnv(overrides []string) []string {
 // (CloudWatch Logs API reference, PutMetricFilter). The hook deletes the
 // filter of that name first (directly on moto, uncounted), then forwards
 // the call, which gives AWS's result.
+// Calls are serialised so two concurrent puts cannot interleave their
+// delete and put (AWS makes each put atomic).
 func shimPutMetricFilter(p *awsproxy.Proxy, motoURL string) {
+	var mu sync.Mutex
 	p.Handle(awsproxy.ServiceLogs, "PutMetricFilter", func(req *awsproxy.Request, next awsproxy.Next) (*awsproxy.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		var in struct {
 			LogGroupName string `json:"logGroupName"`
 			FilterName   string `json:"filterName"`

@@ -1,9 +1,13 @@
 package scenarios_test
 
 import (
+	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -358,6 +362,11 @@ func TestAlarms(t *testing.T) {
 		}
 		p := run(t, 2, "plan")
 		assertOnlyFailing(t, p, iam.ID)
+		p.assertCode(t, iam.ID, "CLOUDWATCH_ALARM_ACTIONS_NOT_VALID")
+		// Re-enabling actions is the whole fix: the alarm is not rewritten.
+		if len(p.Actions) != 1 || p.Actions[0].Action != "EnableAlarmActions" {
+			t.Fatalf("plan: want one EnableAlarmActions, got %s", summary(p))
+		}
 		converge(t)
 		for _, a := range alarms(t, readState(t, home), home) {
 			if !a.ActionsEnabled {
@@ -601,7 +610,7 @@ func TestTrailHealing(t *testing.T) {
 				t.Errorf("--trail-healing none changed the account (-before +after):\n%s", diff)
 			}
 
-			converge(t, "--trail-healing", tc.level)
+			convergeChanging(t, []string{acct.Trail.ARN}, "--trail-healing", tc.level)
 			after := readState(t, home, other)
 			tc.check(t, trailOf(t, after, acct.Trail.ARN))
 			assertUnownedUnchanged(t, broken, after, acct.Trail.ARN)
@@ -635,7 +644,7 @@ func TestSingleRegionTrail(t *testing.T) {
 	if safe.Compliant {
 		t.Error("safe healing claimed to fix a single-region trail")
 	}
-	converge(t, "--trail-healing", "full")
+	convergeChanging(t, []string{acct.Trail.ARN}, "--trail-healing", "full")
 	if d := trailOf(t, readState(t, home), acct.Trail.ARN); !d.Trail.IsMultiRegionTrail {
 		t.Error("trail still single-region after full healing")
 	}
@@ -666,7 +675,7 @@ func TestTrailWithoutCloudWatchLogs(t *testing.T) {
 	}
 	lgARN := "arn:aws:logs:" + home + ":123456789012:log-group:" + lgName
 	flags := []string{"--trail-healing", "full", "--trail-log-group-arn", lgARN, "--trail-logs-role-arn", role}
-	converge(t, flags...)
+	convergeChanging(t, []string{tr.ARN}, flags...)
 	after := readState(t, home)
 	d := trailOf(t, after, tr.ARN)
 	if !strings.HasPrefix(d.Trail.CloudWatchLogsLogGroupArn, lgARN) {
@@ -944,4 +953,146 @@ func TestTopicKeyCloudWatchCannotUse(t *testing.T) {
 		t.Errorf("apply: failed actions %+v", failed)
 	}
 	assertUnownedUnchanged(t, before, readState(t, home))
+}
+
+// TestConcurrentApplies: two applies racing on the same account (a nightly
+// run and a drift-triggered run, say) converge without duplicates.
+func TestConcurrentApplies(t *testing.T) {
+	w := fresh(t)
+	tr := seedTrailed(t, w)
+	before := readState(t, home, other)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	outs := make([][]byte, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Not cli(): t.Fatal must not be called off the test goroutine.
+			cmd := exec.CommandContext(t.Context(), bin, append([]string{"apply", "--output", "json"}, defaultFlags...)...)
+			cmd.Env = moto.Env(os.Environ(), endpoint, home)
+			outs[i], errs[i] = cmd.CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var exit *exec.ExitError
+		// Exit 2 is allowed: a run may see the other's half-done work.
+		if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 2) {
+			t.Errorf("concurrent apply %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	again := run(t, 0, "plan")
+	if len(again.Actions) != 0 {
+		t.Errorf("plan after concurrent applies: %s", summary(again))
+	}
+	after := readState(t, home, other)
+	assertNoDuplicates(t, after, home, tr.LogGroupName)
+	assertUnownedUnchanged(t, before, after)
+	if n := len(filtersOn(t, after, home, tr.LogGroupName)); n != len(bench.Controls) {
+		t.Errorf("%d filters after concurrent applies, want %d", n, len(bench.Controls))
+	}
+	if n := len(alarms(t, after, home)); n != len(bench.Controls) {
+		t.Errorf("%d alarms after concurrent applies, want %d", n, len(bench.Controls))
+	}
+}
+
+// TestExclude: an excluded control is reported EXCLUDED, is never healed,
+// and does not make the account non-compliant.
+func TestExclude(t *testing.T) {
+	w := fresh(t)
+	acct := seedCompliant(t, w)
+	root := mustControl(t, "4.3")
+	deleteFilter(t, acct.Trail.LogGroupName, prefix+root.Key)
+	before := readState(t, home)
+	applied := run(t, 0, "apply", "--exclude", root.ID)
+	if got := applied.control(t, root.ID).Status; got != "EXCLUDED" {
+		t.Errorf("excluded control %s: status %s, want EXCLUDED", root.ID, got)
+	}
+	if len(applied.Actions) != 0 {
+		t.Errorf("apply healed an excluded control: %s", summary(applied))
+	}
+	if diff := cmp.Diff(before, readState(t, home)); diff != "" {
+		t.Errorf("apply with %s excluded changed the account (-before +after):\n%s", root.ID, diff)
+	}
+}
+
+// TestTextOutputAndTimeout: the default text output is a table for people
+// with the same exit codes, and --timeout bounds the run.
+func TestTextOutputAndTimeout(t *testing.T) {
+	w := fresh(t)
+	seedTrailed(t, w)
+	cmd := exec.CommandContext(t.Context(), bin, append([]string{"plan"}, defaultFlags...)...)
+	cmd.Env = moto.Env(os.Environ(), endpoint, home)
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Fatalf("text plan: %v, want exit 2", err)
+	}
+	for _, want := range []string{"NOT COMPLIANT", "4.15", "PutMetricFilter", "CreateTopic"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+	if json.Valid(out) {
+		t.Error("text output is JSON")
+	}
+
+	res := cli(t, append([]string{"audit", "--timeout", "1ms"}, defaultFlags...)...)
+	if res.code != 1 || !strings.Contains(res.stderr, "deadline") {
+		t.Errorf("audit --timeout 1ms: exit %d, stderr %q; want 1 naming the deadline", res.code, res.stderr)
+	}
+}
+
+// TestLogGroupInAnotherAccount: a trail delivering to a log group in
+// another account (the usual organization set-up) cannot be healed from
+// here; the report must say so and apply must touch nothing.
+func TestLogGroupInAnotherAccount(t *testing.T) {
+	w := fresh(t)
+	const remote = "arn:aws:logs:us-east-1:210987654321:log-group:org-trail"
+	if _, err := w.Trail(t.Context(), world.TrailSpec{Name: "org", HomeRegion: home, LogGroupARN: remote}); err != nil {
+		t.Skipf("moto cannot seed a trail with a cross-account log group: %v", err)
+	}
+	before := readState(t, home, other)
+	audit := cli(t, append([]string{"audit"}, defaultFlags...)...)
+	if audit.code == 0 || audit.code == 1 {
+		t.Fatalf("audit: exit %d, want 2\n%s", audit.code, audit.stderr)
+	}
+	for _, c := range audit.rep.Controls {
+		if c.Status == "PASS" || !strings.Contains(strings.Join(c.Reasons, " "), "210987654321") {
+			t.Errorf("control %s: %s %q; want a failure naming the account that owns the log group", c.ID, c.Status, c.Reasons)
+		}
+	}
+	applied := cli(t, append([]string{"apply"}, defaultFlags...)...)
+	if applied.code != 2 {
+		t.Errorf("apply: exit %d, want 2", applied.code)
+	}
+	after := readState(t, home, other)
+	assertUnownedUnchanged(t, before, after)
+	if len(after.Filters) != 0 || len(after.Alarms) != 0 {
+		t.Errorf("apply created filters %v / alarms %v for a log group it cannot reach", after.Filters, after.Alarms)
+	}
+}
+
+// TestTrailDecidesRegion: when the qualifying trail and its log group live
+// in another region than --home-region, filters and alarms go where the
+// log group is (metric filters and alarms are regional), and nothing is
+// written in the home region.
+func TestTrailDecidesRegion(t *testing.T) {
+	w := fresh(t)
+	tr, err := w.Trail(t.Context(), world.TrailSpec{Name: "eu-trail", HomeRegion: other, LogGroupName: "/ct/eu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	converge(t)
+	after := readState(t, home, other)
+	if n := len(filtersOn(t, after, other, tr.LogGroupName)); n != len(bench.Controls) {
+		t.Errorf("%d filters on %s in %s, want %d", n, tr.LogGroupName, other, len(bench.Controls))
+	}
+	if n := len(alarms(t, after, other)); n != len(bench.Controls) {
+		t.Errorf("%d alarms in %s, want %d", n, other, len(bench.Controls))
+	}
+	if n := len(alarms(t, after, home)); n != 0 {
+		t.Errorf("%d alarms in the home region %s, want 0", n, home)
+	}
 }

@@ -315,3 +315,19 @@ func assertNoDuplicates(t *testing.T, s state, region, logGroup string) {
 		}
 	}
 }
+
+// logGroups returns the (region, log group) pairs that have filters in s.
+func logGroups(s state) [][2]string {
+	seen := map[[2]string]bool{}
+	var out [][2]string
+	for k := range s.Filters {
+		region, rest, _ := strings.Cut(k, " ")
+		lg := rest[:strings.LastIndex(rest, "/")]
+		if p := [2]string{region, lg}; !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0]+out[i][1] < out[j][0]+out[j][1] })
+	return out
+}

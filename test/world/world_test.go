@@ -202,10 +202,39 @@ func TestNoise(t *testing.T) {
 	}
 }
 
-func TestTopicRejectsMalformedEndpoint(t *testing.T) {
+func TestTopics(t *testing.T) {
 	srv := moto.Start(t)
 	w := world.New(srv.Config)
-	if _, err := w.Topic(t.Context(), "us-east-1", "t", "no-colon"); err == nil {
+	ctx := t.Context()
+	if _, err := w.Topic(ctx, "us-east-1", "t", "no-colon"); err == nil {
 		t.Error("Topic with endpoint without protocol succeeded; want an error")
+	}
+	key, err := w.Key(ctx, "eu-west-1", "")
+	if err != nil {
+		t.Fatalf("Key: %v", err)
+	}
+	arn, err := w.EncryptedTopic(ctx, "eu-west-1", "enc", key, "https:https://hooks.example.com/x", "email:a@example.com")
+	if err != nil {
+		t.Fatalf("EncryptedTopic: %v", err)
+	}
+	c := sns.NewFromConfig(srv.Config("eu-west-1"))
+	attrs, err := c.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(arn)})
+	if err != nil {
+		t.Fatalf("GetTopicAttributes: %v", err)
+	}
+	if got := attrs.Attributes["KmsMasterKeyId"]; got != key {
+		t.Errorf("KmsMasterKeyId = %q, want %q", got, key)
+	}
+	subs, err := c.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(arn)})
+	if err != nil {
+		t.Fatalf("ListSubscriptionsByTopic: %v", err)
+	}
+	var got []string
+	for _, s := range subs.Subscriptions {
+		got = append(got, aws.ToString(s.Protocol)+":"+aws.ToString(s.Endpoint))
+	}
+	sort.Strings(got)
+	if want := []string{"email:a@example.com", "https:https://hooks.example.com/x"}; !cmp.Equal(want, got) {
+		t.Errorf("subscriptions = %v, want %v", got, want)
 	}
 }
