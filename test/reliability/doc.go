@@ -1,0 +1,16 @@
+// Package reliability proves that Watchkeeper survives AWS's real failure
+// modes (issue #6, items 1-5): it drives the engine, the CLI binary and the
+// Lambda bootstrap against moto_server behind test/awsproxy, which injects
+// throttling, server faults, connection resets, slow responses, denied and
+// not-opted-in regions on seeded, reproducible schedules.
+//
+// The tests live in the _test files; "go run ./test/reliability/cmd/report"
+// (make reliability) runs them and writes the figures as a markdown report.
+//
+// Flags (after -args):
+//
+//	-reliability.schedules N   random fault schedules in the convergence suite (default 200)
+//	-reliability.seed S        first seed; schedule i uses seed S+i (default 1)
+//	-reliability.cli N         schedules also driven through the CLI binary (default 8)
+//	-reliability.report FILE   write the markdown report of the figures to FILE
+package reliability

@@ -1,0 +1,104 @@
+package reliability_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
+	"github.com/watchkeeper/watchkeeper/test/awsproxy"
+	"github.com/watchkeeper/watchkeeper/test/moto"
+)
+
+var (
+	schedules  = flag.Int("reliability.schedules", 200, "random fault schedules in the convergence suite")
+	firstSeed  = flag.Uint64("reliability.seed", 1, "seed of the first schedule; schedule i uses seed+i")
+	cliSample  = flag.Int("reliability.cli", 8, "how many schedules are also driven through the CLI binary")
+	reportPath = flag.String("reliability.report", "", "write the markdown reliability report to this file")
+)
+
+var (
+	srv    *moto.Server
+	proxy  *awsproxy.Proxy
+	bin    string // the remediator CLI
+	tmpDir string
+	figs   = newFigures()
+)
+
+func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+
+func testMain(m *testing.M) int {
+	flag.Parse()
+	var err error
+	tmpDir, err = os.MkdirTemp("", "watchkeeper-reliability-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmpDir)
+	bin = filepath.Join(tmpDir, "remediator")
+	build := exec.Command("go", "build", "-o", bin, "./functions/remediator")
+	build.Dir = filepath.Join("..", "..")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build remediator:", err)
+		return 1
+	}
+	srv, err = moto.Launch(filepath.Join(tmpDir, "moto.log"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer srv.Stop()
+	proxy = awsproxy.New(srv.URL)
+	defer proxy.Close()
+	proxy.ShimAll()
+
+	started := time.Now()
+	code := m.Run()
+	figs.Duration = time.Since(started)
+	if *reportPath != "" {
+		if err := figs.writeMarkdown(*reportPath, code == 0); err != nil {
+			fmt.Fprintln(os.Stderr, "write report:", err)
+			return 1
+		}
+	}
+	return code
+}
+
+// cfg is the SDK configuration of seeding, reading back and in-process
+// engines: through the proxy (so shims and faults apply), with the SDK's
+// standard retryer (3 attempts, throttling and 5xx and resets retried) but a
+// short backoff, so hundreds of schedules fit in minutes. The CLI sample
+// runs with the SDK's default backoff.
+func cfg(region string) aws.Config {
+	c := moto.Config(proxy.URL, region)
+	c.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 3
+			o.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
+				return time.Duration(attempt) * 5 * time.Millisecond, nil
+			})
+		})
+	}
+	return c
+}
+
+// direct is a configuration that bypasses the proxy (no faults, no shims,
+// uncounted): for reading state back without disturbing fault schedules.
+func direct(region string) aws.Config { return moto.Config(srv.URL, region) }
+
+// fresh clears faults and counters and wipes moto.
+func fresh(t testing.TB) {
+	t.Helper()
+	proxy.ClearFaults()
+	proxy.SetLatency(0)
+	proxy.Reset()
+	srv.Reset(t)
+}
