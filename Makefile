@@ -39,6 +39,11 @@ bench:
 	cat dist/bench-engine.md dist/bench-lambda.md > bench-report.md
 	@echo "wrote bench-report.md"
 
+# Convergence under injected AWS faults (200 seeded schedules), concurrency,
+# partial failure and deadlines; written to reliability-report.md.
+reliability:
+	$(GO) run ./test/reliability/cmd/report -out reliability-report.md
+
 # The Lambda artifact as deployed (the CDK app builds the same thing during synth).
 bootstrap:
 	mkdir -p dist

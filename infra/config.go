@@ -45,8 +45,15 @@ const maxNotificationEmails = 20
 // Allowed values of the enumerated keys, in the order error messages list them.
 var (
 	modes         = []string{"apply", "report"}
-	trailHealings = []string{"none", "safe", "full"}
+	trailHealings = []string{HealingAuto, "none", "safe", "full"}
 )
+
+// HealingAuto is the default trailHealing: "full" when the stack provisions
+// the trail (the remediator may then restore everything about the trail it
+// owns, including its CloudWatch Logs delivery), otherwise "safe" (a
+// customer's trail is restarted and its selectors restored, but never
+// reconfigured).
+const HealingAuto = "auto"
 
 // Config is the validated deployment configuration. Its zero value is not
 // valid; build it with DefaultConfig or ConfigFromContext.
@@ -68,7 +75,8 @@ type Config struct {
 	TopicName string
 	// ExcludedControls are control ids of Benchmark that Watchkeeper skips.
 	ExcludedControls []string
-	// TrailHealing is "none", "safe" or "full" (see pkg/config).
+	// TrailHealing is "auto", "none", "safe" or "full" (see pkg/config);
+	// Healing resolves "auto".
 	TrailHealing string
 	// ProvisionTrail makes the stack create and own a multi-region trail.
 	ProvisionTrail bool
@@ -83,8 +91,22 @@ func DefaultConfig() Config {
 		Schedule:       DefaultSchedule,
 		Namespace:      DefaultNamespace,
 		TopicName:      DefaultTopicName,
-		TrailHealing:   "safe",
+		TrailHealing:   HealingAuto,
 	}
+}
+
+// Healing is the trail-healing level the remediator runs with: TrailHealing,
+// with "auto" resolved to "full" when the stack provisions the trail (so the
+// remediator can re-attach CloudWatch Logs to the trail it owns, which only
+// "full" does) and to "safe" otherwise.
+func (c Config) Healing() string {
+	if c.TrailHealing != HealingAuto {
+		return c.TrailHealing
+	}
+	if c.ProvisionTrail {
+		return "full"
+	}
+	return "safe"
 }
 
 // ContextError says which context key is wrong and what it accepts.

@@ -29,7 +29,7 @@ func TestValidateNamesKeyAndAllowedValues(t *testing.T) {
 		wantAllowed []string
 	}{
 		{"mode", func(c *Config) { c.Mode = "fix" }, "mode", []string{"apply", "report"}},
-		{"trailHealing", func(c *Config) { c.TrailHealing = "all" }, "trailHealing", []string{"none", "safe", "full"}},
+		{"trailHealing", func(c *Config) { c.TrailHealing = "all" }, "trailHealing", []string{"auto", "none", "safe", "full"}},
 		{"benchmark", func(c *Config) { c.Benchmark = "cis-aws-v9" }, "benchmark", []string{"cis-aws-v3.0.0"}},
 		{"patternProfile", func(c *Config) { c.PatternProfile = "strict" }, "patternProfile", []string{"benchmark", "securityhub"}},
 		{"schedule garbage", func(c *Config) { c.Schedule = "nightly" }, "schedule", []string{"rate(", "cron("}},

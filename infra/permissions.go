@@ -36,6 +36,10 @@ type permissionScope struct {
 	// trailLogsRoleArn is the CloudTrail-to-CloudWatch-Logs role the
 	// remediator may pass to UpdateTrail; "" grants no iam:PassRole.
 	trailLogsRoleArn string
+	// apply is mode=apply; false (mode=report) grants no write at all.
+	apply bool
+	// healing is the resolved trail-healing level: "none", "safe", "full".
+	healing string
 }
 
 func (p permissionScope) arn(service, resource string) string {
@@ -43,11 +47,24 @@ func (p permissionScope) arn(service, resource string) string {
 }
 
 // remediatorStatements are the remediator's identity-policy statements:
-// exactly the actions its code calls, each scoped as tightly as the Service
-// Authorization Reference allows. The three actions that support no
-// resource-level permissions (DescribeRegions, DescribeTrails,
-// DescribeAlarmsForMetric: resource type "*" in the reference) are the only
-// ones on "*", and they only read.
+// exactly the actions its code calls in the configured mode, each scoped as
+// tightly as the Service Authorization Reference allows. The three actions
+// that support no resource-level permissions (DescribeRegions,
+// DescribeTrails, DescribeAlarmsForMetric: resource type "*" in the
+// reference) are the only ones on "*", and they only read.
+//
+// What each configuration grants (the planner plans no other write, see
+// pkg/plan: StartLogging and PutEventSelectors need healing safe or full,
+// UpdateTrail needs full):
+//
+//	mode    trailHealing  grants
+//	report  any           reads + sns:Publish (+ kms:Decrypt, kms:GenerateDataKey on the topic key)
+//	apply   none          report's + filter, alarm and topic writes
+//	apply   safe          apply/none's + cloudtrail:StartLogging, cloudtrail:PutEventSelectors
+//	apply   full          apply/safe's + cloudtrail:UpdateTrail
+//	                      (+ iam:PassRole of the managed trail's logs role with provisionTrail)
+//
+// Reads are the same in every mode: a report must judge the account.
 //
 // Scoping notes:
 //   - Reads of trails, log groups, alarms, topics and keys cover the whole
@@ -69,31 +86,50 @@ func remediatorStatements(p permissionScope) []awsiam.PolicyStatement {
 			Resources: jsii.Strings(resources...),
 		})
 	}
+	trailSid, trailActions := "InspectTrails", []string{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"}
+	if p.apply && (p.healing == "safe" || p.healing == "full") {
+		trailSid = "InspectAndRestoreTrails"
+		trailActions = append(trailActions, "cloudtrail:PutEventSelectors", "cloudtrail:StartLogging")
+		if p.healing == "full" {
+			trailActions = append(trailActions, "cloudtrail:UpdateTrail")
+		}
+	}
 	out := []awsiam.PolicyStatement{
 		allow("ReadWithoutResourceLevelPermissions",
 			[]string{"cloudtrail:DescribeTrails", "cloudwatch:DescribeAlarmsForMetric", "ec2:DescribeRegions"}, "*"),
-		allow("InspectAndRestoreTrails",
-			[]string{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "cloudtrail:PutEventSelectors", "cloudtrail:StartLogging", "cloudtrail:UpdateTrail"},
-			p.arn("cloudtrail", "trail/*")),
-		allow("InspectAndWriteMetricFilters",
+		allow(trailSid, trailActions, p.arn("cloudtrail", "trail/*")),
+	}
+	if p.apply {
+		out = append(out, allow("InspectAndWriteMetricFilters",
 			[]string{"logs:DescribeMetricFilters", "logs:PutMetricFilter"},
-			p.arn("logs", "log-group:*")),
-		allow("ReadAlarms", []string{"cloudwatch:DescribeAlarms"}, p.arn("cloudwatch", "alarm:*")),
-		allow("WriteOwnAlarms",
+			p.arn("logs", "log-group:*")))
+	} else {
+		out = append(out, allow("InspectMetricFilters", []string{"logs:DescribeMetricFilters"}, p.arn("logs", "log-group:*")))
+	}
+	out = append(out, allow("ReadAlarms", []string{"cloudwatch:DescribeAlarms"}, p.arn("cloudwatch", "alarm:*")))
+	if p.apply {
+		out = append(out, allow("WriteOwnAlarms",
 			[]string{"cloudwatch:EnableAlarmActions", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"},
-			p.arn("cloudwatch", "alarm:watchkeeper-*")),
-		allow("ReadTopics", []string{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"}, p.arn("sns", "*")),
-		allow("WriteOwnTopic",
+			p.arn("cloudwatch", "alarm:watchkeeper-*")))
+	}
+	out = append(out, allow("ReadTopics", []string{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"}, p.arn("sns", "*")))
+	if p.apply {
+		out = append(out, allow("WriteOwnTopic",
 			[]string{"sns:CreateTopic", "sns:Publish", "sns:Subscribe", "sns:TagResource"},
-			p.arn("sns", p.topicName)),
+			p.arn("sns", p.topicName)))
+	} else {
+		// The run summary (pkg/notify) is published in report mode too.
+		out = append(out, allow("PublishToOwnTopic", []string{"sns:Publish"}, p.arn("sns", p.topicName)))
+	}
+	out = append(out,
 		allow("ReadKeyPolicies", []string{"kms:DescribeKey", "kms:GetKeyPolicy"}, p.arn("kms", "key/*")),
 		// Publishing to a topic encrypted with a customer managed key makes
 		// SNS call kms:GenerateDataKey and kms:Decrypt on that key with the
 		// publisher's permissions (SNS developer guide, "Key management":
 		// publishers need these two). Named exactly: no wildcard actions.
 		allow("PublishToEncryptedTopic", []string{"kms:Decrypt", "kms:GenerateDataKey"}, p.topicKeyArn),
-	}
-	if p.trailLogsRoleArn != "" {
+	)
+	if p.apply && p.healing == "full" && p.trailLogsRoleArn != "" {
 		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("PassTrailLogsRoleToCloudTrail"),
 			Effect:    awsiam.Effect_ALLOW,

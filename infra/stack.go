@@ -86,6 +86,12 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	var trail *managedTrail
 	if cfg.ProvisionTrail {
 		trail = newManagedTrail(stack, partition, account, region)
+		if cfg.Healing() != "full" {
+			// The user chose a level explicitly ("auto" would be full):
+			// respect it, but say what it costs.
+			awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("watchkeeper:managedTrailNotFullyHealed"),
+				jsii.String("provisionTrail is true but trailHealing is \""+cfg.TrailHealing+"\": the remediator will not re-attach CloudWatch Logs to (or re-enable multi-region on) the managed trail "+TrailName+" if someone changes it; only trailHealing=full (the default, \"auto\", with provisionTrail) restores it completely"))
+		}
 	}
 
 	logGroup := awslogs.NewLogGroup(stack, jsii.String("RemediatorLogs"), &awslogs.LogGroupProps{
@@ -100,7 +106,10 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		Description: jsii.String("Watchkeeper remediator: inspects and heals CIS monitoring controls"),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 	})
-	perms := permissionScope{partition: partition, account: account, topicName: cfg.TopicName, topicKeyArn: *topicKey.KeyArn()}
+	perms := permissionScope{
+		partition: partition, account: account, topicName: cfg.TopicName, topicKeyArn: *topicKey.KeyArn(),
+		apply: cfg.Mode == "apply", healing: cfg.Healing(),
+	}
 	if trail != nil {
 		perms.trailLogsRoleArn = *trail.logsRole.RoleArn()
 	}
@@ -138,7 +147,7 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		"WATCHKEEPER_SUBSCRIPTIONS":   jsii.String(cfg.Subscriptions()),
 		"WATCHKEEPER_EXCLUDE":         jsii.String(strings.Join(cfg.ExcludedControls, ",")),
 		"WATCHKEEPER_HOME_REGION":     jsii.String(region),
-		"WATCHKEEPER_TRAIL_HEALING":   jsii.String(cfg.TrailHealing),
+		"WATCHKEEPER_TRAIL_HEALING":   jsii.String(cfg.Healing()),
 		"WATCHKEEPER_SELF_ROLE_ARN":   role.RoleArn(),
 		"WATCHKEEPER_NOTIFY":          jsii.String("true"),
 		"LOG_LEVEL":                   jsii.String("INFO"),
@@ -248,8 +257,17 @@ func newAlarmTopic(stack awscdk.Stack, cfg Config, key awskms.IKey, partition, a
 		TopicName:   jsii.String(cfg.TopicName),
 		DisplayName: jsii.String("Watchkeeper CIS alarms"),
 		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true), // denies sns:Publish when aws:SecureTransport is false
+		// Not EnforceSSL: the L2 denies only sns:Publish over plain HTTP.
+		// The statement below denies every SNS action on the topic.
 	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyNonTLSAccess"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewStarPrincipal()},
+		Actions:    jsii.Strings("sns:*"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: &map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	}))
 	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchAlarmsOfThisAccount"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
@@ -280,6 +298,11 @@ func newAlarmTopic(stack awscdk.Stack, cfg Config, key awskms.IKey, partition, a
 // matches an event that lacks the field, and calls made by an AWS service
 // (userIdentity.type "AWSService") carry no arn, so the pattern ORs the
 // exclusion with "arn does not exist" to keep those events.
+//
+// Calls that failed (CloudTrail recorded an errorCode, e.g. AccessDenied)
+// changed nothing, so "errorCode does not exist" drops them: otherwise any
+// principal in the account, even one without permissions, could start full
+// multi-region runs at will. The remediator skips such events too.
 func DriftPattern(partition, account string) *awsevents.EventPattern {
 	sources := map[string]bool{}
 	var eventSources, names []string
@@ -309,6 +332,7 @@ func DriftPattern(partition, account string) *awsevents.EventPattern {
 		Detail: &map[string]any{
 			"eventSource": eventSources,
 			"eventName":   names,
+			"errorCode":   []any{map[string]any{"exists": false}},
 			"$or": []any{
 				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"anything-but": map[string]any{"prefix": ownSessions}}}}},
 				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"exists": false}}}},
@@ -401,6 +425,7 @@ func newManagedTrail(stack awscdk.Stack, partition, account, region string) *man
 		SendToCloudWatchLogs:       jsii.Bool(true),
 		CloudWatchLogGroup:         logGroup,
 	})
+	restrictBucketToTrail(bucket, trailArn)
 	// The L2 Trail creates its CloudWatch Logs delivery role ("LogsRole",
 	// logs:CreateLogStream and logs:PutLogEvents on this group only) without
 	// exposing it; the remediator needs its ARN to restore the trail.
@@ -409,6 +434,25 @@ func newManagedTrail(stack awscdk.Stack, partition, account, region string) *man
 		panic("awscloudtrail.Trail no longer has a LogsRole child: update newManagedTrail")
 	}
 	return &managedTrail{logGroup: logGroup, logsRole: logsRole}
+}
+
+// restrictBucketToTrail adds aws:SourceArn (this trail's ARN, built from
+// its name so the bucket policy does not depend on the trail resource,
+// which depends on the policy) to the two statements the L2 Trail adds to
+// the bucket policy for cloudtrail.amazonaws.com, so that no other trail,
+// in this account or another, can use the service to write here (the
+// confused-deputy protection of the CloudTrail user guide, "Amazon S3
+// bucket policy for CloudTrail"). The L2 offers no hook for conditions, so
+// this overrides by position: statement 0 is EnforceSSL's deny, 1 the
+// s3:GetBucketAcl, 2 the s3:PutObject; the stack test pins that order.
+func restrictBucketToTrail(bucket awss3.Bucket, trailArn string) {
+	cfn, ok := bucket.Policy().Node().DefaultChild().(awss3.CfnBucketPolicy)
+	if !ok {
+		panic("trail bucket has no CfnBucketPolicy: update restrictBucketToTrail")
+	}
+	cfn.AddPropertyOverride(jsii.String("PolicyDocument.Statement.1.Condition"),
+		map[string]any{"StringEquals": map[string]any{"aws:SourceArn": trailArn}})
+	cfn.AddPropertyOverride(jsii.String("PolicyDocument.Statement.2.Condition.StringEquals.aws:SourceArn"), trailArn)
 }
 
 // trailLifecycle moves trail logs to Glacier after 90 days and expires them

@@ -188,6 +188,7 @@ func TestDriftRulePatternIsExact(t *testing.T) {
 				"DeleteAlarms", "DeleteLogGroup", "DeleteMetricFilter", "DeleteTopic", "DeleteTrail", "DisableAlarmActions",
 				"PutEventSelectors", "PutMetricAlarm", "PutMetricFilter", "SetTopicAttributes", "StopLogging", "Unsubscribe", "UpdateTrail",
 			},
+			"errorCode": []any{map[string]any{"exists": false}},
 			"$or": []any{
 				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"anything-but": map[string]any{
 					"prefix": "arn:aws:sts::" + testAccount + ":assumed-role/" + RoleName + "/"}}}}},
@@ -296,8 +297,8 @@ func TestTopicPolicyAllowsThisAccountsAlarmsAndDeniesPlainHTTP(t *testing.T) {
 			"Version": "2012-10-17",
 			"Statement": []any{
 				map[string]any{
-					"Sid": "AllowPublishThroughSSLOnly", "Effect": "Deny", "Principal": "*",
-					"Action": "sns:Publish", "Resource": ref(topicID),
+					"Sid": "DenyNonTLSAccess", "Effect": "Deny", "Principal": "*",
+					"Action": "sns:*", "Resource": ref(topicID),
 					"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
 				},
 				map[string]any{
@@ -334,8 +335,40 @@ func TestEmailSubscriptionsComeFromConfig(t *testing.T) {
 	}
 }
 
-// wantRemediatorStatements is the remediator's complete identity policy.
-func wantRemediatorStatements(f *fixture, t *testing.T, withTrail bool) []any {
+// iamCase is one configuration the remediator's policy depends on.
+type iamCase struct {
+	fixture string
+	cfg     Config
+	// apply, healing and passRole say what the case must grant: writes,
+	// the resolved trail-healing level, and iam:PassRole.
+	apply    bool
+	healing  string
+	passRole bool
+}
+
+// iamCases covers report/apply x none/safe/full, with and without the
+// managed trail where that changes the policy.
+func iamCases() []iamCase {
+	with := func(mode, healing string, trail bool) Config {
+		c := defaultTestConfig()
+		c.Mode, c.TrailHealing, c.ProvisionTrail = mode, healing, trail
+		return c
+	}
+	return []iamCase{
+		{"report-none", with("report", "none", false), false, "none", false},
+		{"report-safe", with("report", "safe", false), false, "safe", false},
+		{"trail", trailTestConfig(), false, "full", false}, // report, full, managed trail
+		{"apply-none", with("apply", "none", false), true, "none", false},
+		{"default", defaultTestConfig(), true, "safe", false}, // apply, auto = safe
+		{"apply-full", with("apply", "full", false), true, "full", false},
+		{"apply-auto-trail", with("apply", HealingAuto, true), true, "full", true},
+		{"apply-safe-trail", with("apply", "safe", true), true, "safe", false},
+	}
+}
+
+// wantRemediatorStatements is the remediator's complete identity policy for
+// a configuration (see remediatorStatements' table).
+func wantRemediatorStatements(f *fixture, t *testing.T, c iamCase) []any {
 	acct := testAccount
 	arn := func(svc, res string) string { return "arn:aws:" + svc + ":*:" + acct + ":" + res }
 	_, topic := f.only(t, "AWS::SNS::Topic")
@@ -350,18 +383,35 @@ func wantRemediatorStatements(f *fixture, t *testing.T, withTrail bool) []any {
 		}
 		return map[string]any{"Sid": sid, "Effect": "Allow", "Action": a, "Resource": resource}
 	}
-	want := []any{
-		st("ReadWithoutResourceLevelPermissions", []any{"cloudtrail:DescribeTrails", "cloudwatch:DescribeAlarmsForMetric", "ec2:DescribeRegions"}, "*"),
-		st("InspectAndRestoreTrails", []any{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "cloudtrail:PutEventSelectors", "cloudtrail:StartLogging", "cloudtrail:UpdateTrail"}, arn("cloudtrail", "trail/*")),
-		st("InspectAndWriteMetricFilters", []any{"logs:DescribeMetricFilters", "logs:PutMetricFilter"}, arn("logs", "log-group:*")),
-		st("ReadAlarms", []any{"cloudwatch:DescribeAlarms"}, arn("cloudwatch", "alarm:*")),
-		st("WriteOwnAlarms", []any{"cloudwatch:EnableAlarmActions", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"}, arn("cloudwatch", "alarm:watchkeeper-*")),
-		st("ReadTopics", []any{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"}, arn("sns", "*")),
-		st("WriteOwnTopic", []any{"sns:CreateTopic", "sns:Publish", "sns:Subscribe", "sns:TagResource"}, arn("sns", DefaultTopicName)),
+	want := []any{st("ReadWithoutResourceLevelPermissions", []any{"cloudtrail:DescribeTrails", "cloudwatch:DescribeAlarmsForMetric", "ec2:DescribeRegions"}, "*")}
+	switch {
+	case c.apply && c.healing == "full":
+		want = append(want, st("InspectAndRestoreTrails", []any{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "cloudtrail:PutEventSelectors", "cloudtrail:StartLogging", "cloudtrail:UpdateTrail"}, arn("cloudtrail", "trail/*")))
+	case c.apply && c.healing == "safe":
+		want = append(want, st("InspectAndRestoreTrails", []any{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "cloudtrail:PutEventSelectors", "cloudtrail:StartLogging"}, arn("cloudtrail", "trail/*")))
+	default:
+		want = append(want, st("InspectTrails", []any{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"}, arn("cloudtrail", "trail/*")))
+	}
+	if c.apply {
+		want = append(want, st("InspectAndWriteMetricFilters", []any{"logs:DescribeMetricFilters", "logs:PutMetricFilter"}, arn("logs", "log-group:*")))
+	} else {
+		want = append(want, st("InspectMetricFilters", []any{"logs:DescribeMetricFilters"}, arn("logs", "log-group:*")))
+	}
+	want = append(want, st("ReadAlarms", []any{"cloudwatch:DescribeAlarms"}, arn("cloudwatch", "alarm:*")))
+	if c.apply {
+		want = append(want, st("WriteOwnAlarms", []any{"cloudwatch:EnableAlarmActions", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"}, arn("cloudwatch", "alarm:watchkeeper-*")))
+	}
+	want = append(want, st("ReadTopics", []any{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"}, arn("sns", "*")))
+	if c.apply {
+		want = append(want, st("WriteOwnTopic", []any{"sns:CreateTopic", "sns:Publish", "sns:Subscribe", "sns:TagResource"}, arn("sns", DefaultTopicName)))
+	} else {
+		want = append(want, st("PublishToOwnTopic", []any{"sns:Publish"}, arn("sns", DefaultTopicName)))
+	}
+	want = append(want,
 		st("ReadKeyPolicies", []any{"kms:DescribeKey", "kms:GetKeyPolicy"}, arn("kms", "key/*")),
 		st("PublishToEncryptedTopic", []any{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt(keyID, "Arn")),
-	}
-	if withTrail {
+	)
+	if c.passRole {
 		logsRole := ""
 		for id := range f.resources("AWS::IAM::Role") {
 			if strings.HasPrefix(id, "TrailLogsRole") {
@@ -378,52 +428,48 @@ func wantRemediatorStatements(f *fixture, t *testing.T, withTrail bool) []any {
 	)
 }
 
+func (f *fixture) remediatorRoleID() string {
+	for id, r := range f.resources("AWS::IAM::Role") {
+		if props(r)["RoleName"] == RoleName {
+			return id
+		}
+	}
+	return ""
+}
+
+// The policy is a function of the configuration: report mode grants reads
+// and publishing only; apply adds writes; the trail writes follow the
+// trail-healing level exactly as the planner plans them.
 func TestRemediatorPolicyIsExactlyTheLeastPrivilegeStatements(t *testing.T) {
-	for _, tc := range []struct {
-		fixture   string
-		cfg       Config
-		withTrail bool
-	}{
-		{"default", defaultTestConfig(), false},
-		{"trail", trailTestConfig(), true},
-	} {
+	for _, tc := range iamCases() {
 		t.Run(tc.fixture, func(t *testing.T) {
 			f := synth(t, tc.fixture, tc.cfg)
-			roleID := ""
-			for id, r := range f.resources("AWS::IAM::Role") {
-				if props(r)["RoleName"] == RoleName {
-					roleID = id
-				}
-			}
-			got := f.roleStatements(t, roleID)
-			if diff := cmp.Diff(wantRemediatorStatements(f, t, tc.withTrail), got); diff != "" {
+			got := f.roleStatements(t, f.remediatorRoleID())
+			if diff := cmp.Diff(wantRemediatorStatements(f, t, tc), got); diff != "" {
 				t.Errorf("remediator policy statements (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-// The policy grants exactly the actions the code calls: the inspector's
-// reads, the applier's writes, the notifier's publish and the platform's
-// needs — no more, no fewer.
+// Across every configuration, the policy grants exactly the actions the
+// code calls: the inspector's reads, the applier's writes (named and
+// implied), the notifier's publish and the platform's needs — no more, no
+// fewer.
 func TestRemediatorPolicyActionsAreExactlyWhatTheCodeCalls(t *testing.T) {
-	f := synth(t, "trail", trailTestConfig())
-	roleID := ""
-	for id, r := range f.resources("AWS::IAM::Role") {
-		if props(r)["RoleName"] == RoleName {
-			roleID = id
+	var got []string
+	for _, tc := range iamCases() {
+		f := synth(t, tc.fixture, tc.cfg)
+		for _, s := range f.roleStatements(t, f.remediatorRoleID()) {
+			got = append(got, asStrings(s.(map[string]any)["Action"])...)
 		}
 	}
-	var got []string
-	for _, s := range f.roleStatements(t, roleID) {
-		got = append(got, asStrings(s.(map[string]any)["Action"])...)
-	}
-	want := slices.Concat(inspect.ReadActions, apply.WriteActions, NotifyActions, PlatformActions)
+	want := slices.Concat(inspect.ReadActions, apply.WriteActions, apply.ImpliedWriteActions, NotifyActions, PlatformActions)
 	sort.Strings(got)
 	sort.Strings(want)
-	want = slices.Compact(want)
+	got, want = slices.Compact(got), slices.Compact(want)
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("granted actions (-want +got):\n%s", diff)
+		t.Errorf("granted actions over all configurations (-want +got):\n%s", diff)
 	}
 }
 
@@ -623,4 +669,98 @@ func TestNoWarningWhenNotificationEmailsAreSet(t *testing.T) {
 	f := synth(t, "default", defaultTestConfig())
 	assertions.Annotations_FromStack(f.stack).HasNoWarning(jsii.String("*"),
 		assertions.Match_StringLikeRegexp(jsii.String("notificationEmails")))
+}
+
+// With provisionTrail and trailHealing left at "auto", the remediator heals
+// the managed trail fully (it can re-attach CloudWatch Logs, which only
+// "full" does), targets it by name, and synth says nothing.
+func TestManagedTrailDefaultsToFullHealing(t *testing.T) {
+	var c iamCase
+	for _, tc := range iamCases() {
+		if tc.fixture == "apply-auto-trail" {
+			c = tc
+		}
+	}
+	f := synth(t, c.fixture, c.cfg)
+	_, fn := f.only(t, "AWS::Lambda::Function")
+	vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if vars["WATCHKEEPER_TRAIL_HEALING"] != "full" || vars["WATCHKEEPER_TRAIL_NAME"] != TrailName {
+		t.Errorf("trail healing %v on trail %v, want full on %s", vars["WATCHKEEPER_TRAIL_HEALING"], vars["WATCHKEEPER_TRAIL_NAME"], TrailName)
+	}
+	assertions.Annotations_FromStack(f.stack).HasNoWarning(jsii.String("*"),
+		assertions.Match_StringLikeRegexp(jsii.String("trailHealing")))
+}
+
+// A trailHealing the user set explicitly is respected, with a synth warning
+// that the managed trail will not be fully restored.
+func TestExplicitTrailHealingWithManagedTrailIsRespectedAndWarned(t *testing.T) {
+	var c iamCase
+	for _, tc := range iamCases() {
+		if tc.fixture == "apply-safe-trail" {
+			c = tc
+		}
+	}
+	f := synth(t, c.fixture, c.cfg)
+	_, fn := f.only(t, "AWS::Lambda::Function")
+	if got := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)["WATCHKEEPER_TRAIL_HEALING"]; got != "safe" {
+		t.Errorf("WATCHKEEPER_TRAIL_HEALING = %v, want the explicit safe", got)
+	}
+	assertions.Annotations_FromStack(f.stack).HasWarning(jsii.String("*"),
+		assertions.Match_StringLikeRegexp(jsii.String(`trailHealing is "safe": the remediator will not re-attach CloudWatch Logs`)))
+}
+
+func TestHealingResolvesAuto(t *testing.T) {
+	for _, tc := range []struct {
+		healing string
+		trail   bool
+		want    string
+	}{
+		{HealingAuto, false, "safe"}, {HealingAuto, true, "full"},
+		{"none", true, "none"}, {"safe", true, "safe"}, {"full", false, "full"},
+	} {
+		c := DefaultConfig()
+		c.TrailHealing, c.ProvisionTrail = tc.healing, tc.trail
+		if got := c.Healing(); got != tc.want {
+			t.Errorf("Healing(%s, provisionTrail=%t) = %s, want %s", tc.healing, tc.trail, got, tc.want)
+		}
+	}
+}
+
+// The trail bucket lets CloudTrail read its ACL and write logs only for
+// the managed trail (aws:SourceArn), and denies non-TLS access.
+func TestTrailBucketPolicyIsLimitedToTheManagedTrail(t *testing.T) {
+	f := synth(t, "trail", trailTestConfig())
+	var bucketID string
+	for id, b := range f.resources("AWS::S3::Bucket") {
+		if _, logged := props(b)["LoggingConfiguration"]; logged {
+			bucketID = id
+		}
+	}
+	var got any
+	for _, p := range f.resources("AWS::S3::BucketPolicy") {
+		if cmp.Equal(props(p)["Bucket"], ref(bucketID)) {
+			got = props(p)["PolicyDocument"].(map[string]any)["Statement"]
+		}
+	}
+	trailArn := "arn:aws:cloudtrail:" + testRegion + ":" + testAccount + ":trail/" + TrailName
+	cloudtrail := map[string]any{"Service": "cloudtrail.amazonaws.com"}
+	want := []any{
+		map[string]any{
+			"Action": "s3:*", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
+			"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+			"Resource":  []any{getAtt(bucketID, "Arn"), map[string]any{"Fn::Join": []any{"", []any{getAtt(bucketID, "Arn"), "/*"}}}},
+		},
+		map[string]any{
+			"Action": "s3:GetBucketAcl", "Effect": "Allow", "Principal": cloudtrail, "Resource": getAtt(bucketID, "Arn"),
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceArn": trailArn}},
+		},
+		map[string]any{
+			"Action": "s3:PutObject", "Effect": "Allow", "Principal": cloudtrail,
+			"Resource":  map[string]any{"Fn::Join": []any{"", []any{getAtt(bucketID, "Arn"), "/AWSLogs/" + testAccount + "/*"}}},
+			"Condition": map[string]any{"StringEquals": map[string]any{"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn}},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("trail bucket policy (-want +got):\n%s", diff)
+	}
 }

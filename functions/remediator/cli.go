@@ -25,6 +25,18 @@ Commands:
   version    print the version
 
 Run "remediator <command> --help" for a command's flags.
+
+` + exitHelp
+
+// exitHelp documents the exit codes of audit, plan and apply.
+const exitHelp = `Exit codes (audit, plan, apply):
+  0  compliant and no action pending (apply: compliant after applying)
+  2  not compliant, or actions pending (audit and plan too, e.g. a
+     configured --subscribe endpoint not yet subscribed), or some region
+     could not be evaluated (e.g. not enabled; each is named on stderr
+     with the reason)
+  1  could not evaluate at all: bad flags, no credentials, the caller's
+     identity or region list unreadable (the cause is on stderr)
 `
 
 // runCLI runs one command and returns the process exit code.

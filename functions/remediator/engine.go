@@ -13,10 +13,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
+	wkconfig "github.com/watchkeeper/watchkeeper/pkg/config"
 	"github.com/watchkeeper/watchkeeper/pkg/engine"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
@@ -65,6 +67,12 @@ func (s *subscriptions) Set(v string) error {
 	default:
 		return fmt.Errorf("unknown subscription protocol %q (supported: http, https, email, email-json, sms, sqs, application, lambda, firehose)", proto)
 	}
+	if strings.IndexFunc(endpoint, unicode.IsControl) >= 0 {
+		return fmt.Errorf("%q: endpoint contains control characters", v)
+	}
+	if err := wkconfig.CheckSubscription(proto, endpoint); err != nil {
+		return fmt.Errorf("%q: %v", v, err)
+	}
 	*s = append(*s, plan.Endpoint{Protocol: proto, Endpoint: endpoint})
 	return nil
 }
@@ -92,6 +100,11 @@ func newEngineFlagSet(mode string, f *engineFlags, stderr io.Writer) *flag.FlagS
 	fs.StringVar(&f.output, "output", "text", "output format: json or text")
 	fs.DurationVar(&f.timeout, "timeout", 0, "overall `deadline` for the run, e.g. 5m (default: none)")
 	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: remediator %s [flags]\n\nFlags:\n", mode)
+		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\n%s", exitHelp)
+	}
 	return fs
 }
 
@@ -135,6 +148,10 @@ func (f *engineFlags) options(mode string) (engine.Options, error) {
 		if len(regions) == 0 {
 			errs = append(errs, errors.New("--regions: empty list"))
 		}
+		if len(regions) > wkconfig.MaxRegions {
+			errs = append(errs, fmt.Errorf("--regions: %d regions; at most %d allowed", len(regions), wkconfig.MaxRegions))
+			regions = nil
+		}
 		seen := map[string]bool{}
 		for _, r := range regions {
 			if !regionName.MatchString(r) {
@@ -148,11 +165,26 @@ func (f *engineFlags) options(mode string) (engine.Options, error) {
 	if f.homeRegion != "" && !regionName.MatchString(f.homeRegion) {
 		errs = append(errs, fmt.Errorf("--home-region: %q is not a region name", f.homeRegion))
 	}
-	if strings.TrimSpace(f.namespace) == "" {
-		errs = append(errs, errors.New("--namespace: empty"))
-	}
-	if strings.TrimSpace(f.topicName) == "" {
-		errs = append(errs, errors.New("--topic-name: empty"))
+	// Names and ARNs follow the Lambda's configuration rules (pkg/config),
+	// so both front ends refuse what AWS could not hold before any write.
+	for _, c := range []struct {
+		flag, value string
+		optional    bool
+		check       func(string) error
+	}{
+		{"--namespace", f.namespace, false, wkconfig.CheckNamespace},
+		{"--topic-name", f.topicName, false, wkconfig.CheckTopicName},
+		{"--topic-kms-key", f.topicKMSKey, true, wkconfig.CheckKMSKey},
+		{"--trail-name", f.trailName, true, wkconfig.CheckTrailName},
+		{"--trail-log-group-arn", f.trailLogGroupARN, true, wkconfig.CheckLogGroupARN},
+		{"--trail-logs-role-arn", f.trailLogsRoleARN, true, wkconfig.CheckRoleARN},
+	} {
+		if c.optional && c.value == "" {
+			continue
+		}
+		if err := c.check(c.value); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.flag, err))
+		}
 	}
 	exclude := splitList(f.exclude)
 	if bench.ID != "" {
@@ -160,11 +192,6 @@ func (f *engineFlags) options(mode string) (engine.Options, error) {
 			if _, ok := bench.Control(id); !ok {
 				errs = append(errs, fmt.Errorf("--exclude: %w %q in %s", catalog.ErrUnknownControl, id, bench.ID))
 			}
-		}
-	}
-	for name, v := range map[string]string{"--trail-log-group-arn": f.trailLogGroupARN, "--trail-logs-role-arn": f.trailLogsRoleARN} {
-		if v != "" && !strings.HasPrefix(v, "arn:") {
-			errs = append(errs, fmt.Errorf("%s: %q is not an ARN", name, v))
 		}
 	}
 	if (f.trailLogGroupARN == "") != (f.trailLogsRoleARN == "") {
@@ -198,10 +225,11 @@ func (f *engineFlags) options(mode string) (engine.Options, error) {
 //
 // audit evaluates every control and region; plan also shows the actions that
 // would heal the account; apply heals it and reports the state afterwards.
-// Exit codes: 0 compliant (plan: and nothing to do; apply: compliant after
-// applying), 2 not compliant or actions pending, 1 the account could not be
-// evaluated (bad flags, no credentials, API failure), with the cause on
-// stderr.
+// Exit codes (exitHelp): 0 compliant and no action pending (apply:
+// compliant after applying), 2 not compliant or actions pending (audit
+// too: a configured subscription not yet made is pending), or some region
+// could not be evaluated (named on stderr), 1 the account could not be
+// evaluated at all (bad flags, no credentials), with the cause on stderr.
 func runEngine(mode string, args []string, stdout, stderr io.Writer) int {
 	var f engineFlags
 	fs := newEngineFlagSet(mode, &f, stderr)
@@ -272,6 +300,13 @@ func runEngine(mode string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "remediator %s: the report is not final: %v\n", mode, runErr)
 		return exitError
 	}
+	// Regions that could not be evaluated make the run exit 2 (not 1: the
+	// rest was evaluated); say which and why where a person looks.
+	for _, g := range rep.Regions {
+		if g.Status == plan.StatusError {
+			fmt.Fprintf(stderr, "remediator %s: region %s could not be evaluated: %s\n", mode, g.Region, strings.Join(g.Reasons, "; "))
+		}
+	}
 	return exitCode(mode, rep.Compliant, len(rep.Pending()))
 }
 
@@ -280,8 +315,9 @@ func exitCode(mode string, compliant bool, pending int) int {
 	switch {
 	case !compliant:
 		return exitNonCompliant
-	case mode != "audit" && pending > 0:
-		// plan: something would change; apply: the account did not converge.
+	case pending > 0:
+		// audit and plan: something would change (a configured endpoint
+		// not yet subscribed, say); apply: the account did not converge.
 		return exitNonCompliant
 	default:
 		return exitCompliant

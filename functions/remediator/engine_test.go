@@ -39,7 +39,7 @@ func TestEngineFlagErrors(t *testing.T) {
 		{"empty region list", []string{"audit", "--regions", " , "}, []string{"--regions", "empty"}},
 		{"bad home region", []string{"audit", "--home-region", "home"}, []string{"--home-region"}},
 		{"log group without role", []string{"apply", "--trail-healing", "full", "--trail-log-group-arn", "arn:aws:logs:us-east-1:123456789012:log-group:ct"}, []string{"together"}},
-		{"log group not an ARN", []string{"apply", "--trail-log-group-arn", "ct", "--trail-logs-role-arn", "arn:aws:iam::123456789012:role/r"}, []string{"--trail-log-group-arn", "not an ARN"}},
+		{"log group not an ARN", []string{"apply", "--trail-log-group-arn", "ct", "--trail-logs-role-arn", "arn:aws:iam::123456789012:role/r"}, []string{"--trail-log-group-arn", "not a CloudWatch Logs log group ARN"}},
 		{"negative timeout", []string{"audit", "--timeout", "-1s"}, []string{"--timeout"}},
 		{"empty namespace", []string{"audit", "--namespace", ""}, []string{"--namespace"}},
 		{"unknown flag", []string{"audit", "--dry-run"}, []string{"dry-run"}},
@@ -171,7 +171,7 @@ func TestExitCode(t *testing.T) {
 		want      int
 	}{
 		{"audit", true, 0, exitCompliant},
-		{"audit", true, 3, exitCompliant}, // audit judges compliance only
+		{"audit", true, 3, exitNonCompliant}, // compliant, but actions are pending
 		{"audit", false, 0, exitNonCompliant},
 		{"plan", true, 0, exitCompliant},
 		{"plan", true, 1, exitNonCompliant}, // compliant, but something would change
@@ -182,6 +182,23 @@ func TestExitCode(t *testing.T) {
 	} {
 		if got := exitCode(tc.mode, tc.compliant, tc.pending); got != tc.want {
 			t.Errorf("exitCode(%s, compliant=%t, pending=%d) = %d, want %d", tc.mode, tc.compliant, tc.pending, got, tc.want)
+		}
+	}
+}
+
+// TestHelpDocumentsExitCodes: --help of each engine command and the
+// top-level usage state the exit-code rules.
+func TestHelpDocumentsExitCodes(t *testing.T) {
+	for _, args := range [][]string{{"audit", "--help"}, {"plan", "--help"}, {"apply", "--help"}, {"--help"}} {
+		var stdout, stderr strings.Builder
+		if code := runCLI(args, &stdout, &stderr); code != exitCompliant {
+			t.Errorf("%q: exit %d, want 0", args, code)
+		}
+		out := stdout.String() + stderr.String()
+		for _, want := range []string{"Exit codes", "0  compliant and no action pending", "2  not compliant, or actions pending", "could not be evaluated", "1  could not evaluate at all"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%q help lacks %q:\n%s", args, want, out)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,6 +38,17 @@ var _ publisher = (*sns.Client)(nil)
 // deadlineReserve is how long before the invocation deadline apply stops
 // starting actions, leaving time to re-inspect, report, publish and answer.
 const deadlineReserve = 10 * time.Second
+
+// publishTimeout bounds publishing the run summary. The summary is
+// published with a context detached from the invocation's (which may have
+// little or no time left after a long run) and this timeout instead.
+const publishTimeout = 5 * time.Second
+
+// finishReserve is how long before the invocation deadline the engine's
+// observation after apply must end (engine.Options.Finish): enough to
+// publish the summary and return the report before Lambda ends the
+// invocation.
+const finishReserve = publishTimeout + time.Second
 
 // ConfigError is returned by every invocation when the configuration read
 // at start-up is invalid. Its type name becomes the Lambda errorType.
@@ -104,7 +116,7 @@ func newHandler(ctx context.Context, d handlerDeps) *handler {
 		h.log.Error("cannot load AWS configuration", "error", err)
 		return h
 	}
-	opts := engine.Options{Plan: cfg.PlanOptions(), Regions: cfg.Regions, Logger: h.log, Reserve: deadlineReserve}
+	opts := engine.Options{Plan: cfg.PlanOptions(), Regions: cfg.Regions, Logger: h.log, Reserve: deadlineReserve, Finish: finishReserve}
 	if h.auditor, err = d.newRun(awsCfg, opts); err != nil {
 		h.initErr = &ConfigError{Err: err}
 		h.log.Error("invalid engine options", "error", err)
@@ -144,7 +156,9 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	started := h.now()
 	t, err := trigger.Decode(payload)
 	if err != nil {
-		h.log.Warn("event rejected", "error", err, "bytes", len(payload))
+		// Returned, not logged: Lambda records the error (errorType and
+		// message) once, and the caller sees it. Debug keeps the size.
+		h.log.Debug("event rejected", "bytes", len(payload))
 		return nil, err
 	}
 	log := h.log.With("trigger", t.Kind, "event", t.ID)
@@ -154,6 +168,10 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if t.CausedBy(h.cfg.SelfRoleARN) {
 		log.Info("event caused by Watchkeeper's own role; skipped")
 		return json.Marshal(skipped{Skipped: true, Reason: "caused by Watchkeeper's own role " + h.cfg.SelfRoleARN, Trigger: t})
+	}
+	if t.Failed() {
+		log.Info("the call failed, nothing changed; skipped", "errorCode", t.ErrorCode)
+		return json.Marshal(skipped{Skipped: true, Reason: "the call failed with " + t.ErrorCode + ", nothing changed", Trigger: t})
 	}
 
 	r := h.healer
@@ -191,12 +209,16 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if err := rep.WriteJSON(&buf); err != nil {
 		return nil, fmt.Errorf("encode report: %w", err)
 	}
-	if runErr != nil {
-		// The account was changed but could not be re-read: the report is
-		// in the log summary; the invocation fails so the retry (or the
-		// next schedule) checks again.
+	if runErr != nil && !errors.Is(runErr, engine.ErrUnverified) {
+		// A partial report for another reason: it is in the log summary;
+		// the invocation fails so the retry (or the next schedule) checks
+		// again.
 		return nil, &RunError{Err: runErr}
 	}
+	// Healing that could not be verified before the deadline is still a
+	// run that did its work: the report says what was applied and, in its
+	// warnings, that the next run verifies it. Failing the invocation would
+	// only make Lambda retry a run that has already healed.
 	return buf.Bytes(), nil
 }
 
@@ -209,6 +231,10 @@ func (h *handler) publish(ctx context.Context, log *slog.Logger, run notify.Run)
 		log.Warn("summary not published: topic location unknown")
 		return
 	}
+	// A run that used its time up to the deadline reserve still gets its
+	// summary out: detach from the invocation's context, bounded.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
 	_, err := h.topics(region).Publish(ctx, &sns.PublishInput{
 		TopicArn: aws.String(arn),
 		Subject:  aws.String(notify.Subject(run)),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,12 +44,22 @@ type fakeSNS struct {
 	published []*sns.PublishInput
 	regions   []string
 	err       error
+	// ctxErrs and budgets record, per publish, the context's error and the
+	// time it had left.
+	ctxErrs []error
+	budgets []time.Duration
 }
 
 func (f *fakeSNS) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.published = append(f.published, in)
+	f.ctxErrs = append(f.ctxErrs, ctx.Err())
+	if d, ok := ctx.Deadline(); ok {
+		f.budgets = append(f.budgets, time.Until(d))
+	} else {
+		f.budgets = append(f.budgets, -1)
+	}
 	return &sns.PublishOutput{}, f.err
 }
 
@@ -85,7 +96,7 @@ func newFixture(t *testing.T, env map[string]string, rep report.Report, runErr e
 		getenv: func(k string) string { return base[k] },
 		awsCfg: func(context.Context) (aws.Config, error) { f.awsLoad++; return aws.Config{Region: "us-east-1"}, nil },
 		newRun: func(_ aws.Config, o engine.Options) (runner, error) {
-			if o.Reserve != deadlineReserve || o.Plan.Benchmark.ID == "" {
+			if o.Reserve != deadlineReserve || o.Finish != finishReserve || o.Finish >= o.Reserve || o.Plan.Benchmark.ID == "" {
 				t.Errorf("engine options: %+v", o)
 			}
 			return fakeRunner{apply: o.Apply, rep: rep, err: runErr, calls: &f.runs, mu: mu}, nil
@@ -215,6 +226,72 @@ func TestInvokeSkipsOwnEvents(t *testing.T) {
 	f = newFixture(t, map[string]string{"WATCHKEEPER_SELF_ROLE_ARN": ""}, healedReport(), nil)
 	if _, err := f.h.Invoke(t.Context(), event(t, "self-put-metric-filter.json")); err != nil || len(f.runs) != 1 {
 		t.Errorf("without a self role: err=%v runs=%v", err, f.runs)
+	}
+}
+
+// A call that failed (CloudTrail errorCode, e.g. AccessDenied) changed
+// nothing: the handler skips it without any AWS call, so a principal
+// without permissions cannot start full runs at will.
+func TestInvokeSkipsFailedCalls(t *testing.T) {
+	f := newFixture(t, nil, healedReport(), nil)
+	out, err := f.h.Invoke(t.Context(), event(t, "failed-delete-metric-filter.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		Skipped bool
+		Reason  string
+	}
+	if json.Unmarshal(out, &resp) != nil || !resp.Skipped || !strings.Contains(resp.Reason, "AccessDenied") {
+		t.Errorf("response %s", out)
+	}
+	if len(f.runs) != 0 || len(f.sns.published) != 0 || f.metrics.Len() != 0 {
+		t.Errorf("failed call caused runs=%v publishes=%d metrics=%q", f.runs, len(f.sns.published), f.metrics.String())
+	}
+	if !strings.Contains(f.logs.String(), "the call failed, nothing changed; skipped") {
+		t.Errorf("no log line for the skip:\n%s", f.logs.String())
+	}
+}
+
+// Decode errors are returned, not also logged above debug: Lambda records
+// the returned error once ("log or return, not both").
+func TestInvokeReturnsDecodeErrorsWithoutLoggingThem(t *testing.T) {
+	f := newFixture(t, nil, healedReport(), nil)
+	f.logs.Reset()
+	if _, err := f.h.Invoke(t.Context(), []byte(`{"source":`)); err == nil {
+		t.Fatal("malformed event accepted")
+	}
+	if f.logs.Len() != 0 {
+		t.Errorf("decode error logged as well as returned:\n%s", f.logs.String())
+	}
+}
+
+// A run that healed but could not verify before the deadline still gets its
+// summary out (published with a live, bounded context although the
+// invocation's has expired) and returns its report, not an error.
+func TestInvokePublishesUnverifiedHealingAfterDeadline(t *testing.T) {
+	rep := healedReport()
+	rep.Compliant = false
+	rep.Warnings = []string{"healing not verified: the account could not be observed again after applying (context deadline exceeded)"}
+	f := newFixture(t, nil, rep, fmt.Errorf("%w: observe account after apply: %w", engine.ErrUnverified, context.DeadlineExceeded))
+	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+	defer cancel()
+	out, err := f.h.Invoke(ctx, event(t, "scheduled.json"))
+	if err != nil {
+		t.Fatalf("Invoke: %v, want the report", err)
+	}
+	var got report.Report
+	if json.Unmarshal(out, &got) != nil || len(got.Actions) != 1 || got.Actions[0].Status != report.StatusApplied || len(got.Warnings) != 1 {
+		t.Errorf("response %s", out)
+	}
+	if len(f.sns.published) != 1 {
+		t.Fatalf("%d publishes, want the summary", len(f.sns.published))
+	}
+	if f.sns.ctxErrs[0] != nil || f.sns.budgets[0] <= 0 || f.sns.budgets[0] > publishTimeout {
+		t.Errorf("published with context error %v and %s left, want a live context bounded by %s", f.sns.ctxErrs[0], f.sns.budgets[0], publishTimeout)
+	}
+	if n := strings.Count(f.logs.String(), `"msg":"run finished"`); n != 1 || !strings.Contains(f.logs.String(), "healing not verified") {
+		t.Errorf("want one summary line naming the unverified healing:\n%s", f.logs.String())
 	}
 }
 

@@ -594,7 +594,7 @@ func TestRunRefusesWhatItDoesNotOwn(t *testing.T) {
 		{"owned alarm", "watchkeeper-", owned, apply.StatusApplied},
 		{"foreign alarm", "watchkeeper-", foreignAlarm, apply.StatusFailed},
 		{"foreign filter", "watchkeeper-", foreignFilter, apply.StatusFailed},
-		{"foreign topic", "watchkeeper-", foreignTopic, apply.StatusFailed},
+		{"a topic of any name: CreateTopic never overwrites", "watchkeeper-", foreignTopic, apply.StatusApplied},
 		{"re-enabling a user's alarm actions is healing", "watchkeeper-", userAlarmActions, apply.StatusApplied},
 		{"no prefix, no guard", "", foreignAlarm, apply.StatusApplied},
 	} {

@@ -100,11 +100,13 @@ type Options struct {
 	Reserve time.Duration
 	// OwnedPrefix, if set, is the name prefix of the resources Watchkeeper
 	// owns (plan.Options.NamePrefix, e.g. "watchkeeper-"). Run then refuses,
-	// with ErrNotOwned, any CreateTopic, PutMetricFilter or PutMetricAlarm
-	// whose name lacks it: those calls overwrite a resource of that name, and
-	// a planner bug must not be able to rewrite someone else's filter or
-	// alarm. Trail actions and EnableAlarmActions are not checked: healing a
-	// user's trail or alarm is their purpose.
+	// with ErrNotOwned, any PutMetricFilter or PutMetricAlarm whose name
+	// lacks it: those calls overwrite a resource of that name, and a planner
+	// bug must not be able to rewrite someone else's filter or alarm.
+	// CreateTopic is not checked: it never overwrites (SNS returns the
+	// existing topic of that name, or fails if its attributes differ), and
+	// the topic's name is configurable. Trail actions and EnableAlarmActions
+	// are not checked either: healing a user's trail or alarm is their purpose.
 	OwnedPrefix string
 }
 
@@ -359,8 +361,6 @@ func (r *runner) checkOwned(a plan.Action) error {
 	}
 	var name string
 	switch {
-	case a.Kind == plan.CreateTopic && a.Topic != nil:
-		name = a.Topic.Name
 	case a.Kind == plan.PutMetricFilter && a.Filter != nil:
 		name = a.Filter.FilterName
 	case a.Kind == plan.PutMetricAlarm && a.Alarm != nil:

@@ -180,20 +180,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.Profile = prof
 	}
 	if s, ok := p.get(EnvNamespace, plan.DefaultNamespace); ok {
-		if err := checkNamespace(s); err != "" {
-			p.fail(EnvNamespace, "%q %s", clip(s), err)
+		if err := CheckNamespace(s); err != nil {
+			p.fail(EnvNamespace, "%v", err)
 		}
 		c.Namespace = s
 	}
 	if s, ok := p.get(EnvTopicName, plan.DefaultNamePrefix+plan.DefaultTopicSuffix); ok {
-		if !topicNameRE.MatchString(s) {
-			p.fail(EnvTopicName, "%q is not an SNS topic name (1-256 letters, digits, '-' or '_')", clip(s))
+		if err := CheckTopicName(s); err != nil {
+			p.fail(EnvTopicName, "%v", err)
 		}
 		c.TopicName = s
 	}
 	if s, ok := p.get(EnvTopicKMSKey, ""); ok && s != "" {
-		if !isKMSKey(s) {
-			p.fail(EnvTopicKMSKey, "%q is not a KMS key id, key ARN, alias/NAME or alias ARN", clip(s))
+		if err := CheckKMSKey(s); err != nil {
+			p.fail(EnvTopicKMSKey, "%v", err)
 		}
 		c.TopicKMSKeyID = s
 	}
@@ -224,20 +224,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.TrailHealing = lvl
 	}
 	if s, ok := p.get(EnvTrailName, ""); ok && s != "" {
-		if !trailNameRE.MatchString(s) && !isARN(s, "cloudtrail", "trail/") {
-			p.fail(EnvTrailName, "%q is not a trail name (3-128 letters, digits, '.', '-', '_') or trail ARN", clip(s))
+		if err := CheckTrailName(s); err != nil {
+			p.fail(EnvTrailName, "%v", err)
 		}
 		c.TrailName = s
 	}
 	if s, ok := p.get(EnvTrailLogGroupARN, ""); ok && s != "" {
-		if !isARN(s, "logs", "log-group:") {
-			p.fail(EnvTrailLogGroupARN, "%q is not a CloudWatch Logs log group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME)", clip(s))
+		if err := CheckLogGroupARN(s); err != nil {
+			p.fail(EnvTrailLogGroupARN, "%v", err)
 		}
 		c.TrailLogGroupARN = s
 	}
 	if s, ok := p.get(EnvTrailLogsRoleARN, ""); ok && s != "" {
-		if !isRoleARN(s) {
-			p.fail(EnvTrailLogsRoleARN, "%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", clip(s))
+		if err := CheckRoleARN(s); err != nil {
+			p.fail(EnvTrailLogsRoleARN, "%v", err)
 		}
 		c.TrailLogsRoleARN = s
 	}
@@ -365,7 +365,24 @@ var (
 	uuidRE      = regexp.MustCompile(`^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 	aliasRE     = regexp.MustCompile(`^alias/[A-Za-z0-9/_-]{1,250}$`)
 	accountRE   = regexp.MustCompile(`^[0-9]{12}$`)
+	// logGroupRE is a log group name (CloudWatch Logs API reference,
+	// CreateLogGroup, logGroupName pattern), with the ":*" CloudTrail's
+	// CloudWatchLogsLogGroupArn and CloudFormation's Arn attribute carry.
+	logGroupRE = regexp.MustCompile(`^[A-Za-z0-9._/#-]{1,512}(:\*)?$`)
+	// roleRE is an IAM role's path and name (IAM API reference, Role: path
+	// of printable ASCII without spaces, name of [\w+=,.@-]).
+	roleRE = regexp.MustCompile(`^([!-~]*/)?[A-Za-z0-9_+=,.@-]{1,64}$`)
 )
+
+// CheckSubscription returns an error saying why endpoint is not plausible
+// for the SNS protocol proto, or nil. It applies the rules FromEnv applies
+// to WATCHKEEPER_SUBSCRIPTIONS, so the CLI's --subscribe accepts the same.
+func CheckSubscription(proto, endpoint string) error {
+	if p := checkEndpoint(proto, endpoint); p != "" {
+		return errors.New(p)
+	}
+	return nil
+}
 
 // checkEndpoint returns "" when endpoint is plausible for proto.
 func checkEndpoint(proto, endpoint string) string {
@@ -449,14 +466,59 @@ func (p *parser) regions(s string) []string {
 	return out
 }
 
-func checkNamespace(s string) string {
+// The Check functions apply the rules FromEnv applies to the corresponding
+// variables, so the CLI's flags accept exactly what the Lambda accepts. Each
+// error quotes the (clipped) value and says what is allowed.
+
+// CheckNamespace reports whether s is a usable CloudWatch metric namespace.
+func CheckNamespace(s string) error {
 	if !namespaceRE.MatchString(s) {
-		return "is not a metric namespace (1-255 letters, digits, spaces and . _ / # -)"
+		return fmt.Errorf("%q is not a metric namespace (1-255 letters, digits, spaces and . _ / # -)", clip(s))
 	}
 	if strings.HasPrefix(s, "AWS/") {
-		return "is reserved for AWS (namespaces starting with AWS/)"
+		return fmt.Errorf("%q is reserved for AWS (namespaces starting with AWS/)", clip(s))
 	}
-	return ""
+	return nil
+}
+
+// CheckTopicName reports whether s is an SNS topic name.
+func CheckTopicName(s string) error {
+	if !topicNameRE.MatchString(s) {
+		return fmt.Errorf("%q is not an SNS topic name (1-256 letters, digits, '-' or '_')", clip(s))
+	}
+	return nil
+}
+
+// CheckKMSKey reports whether s is a KMS key id, key ARN, alias or alias ARN.
+func CheckKMSKey(s string) error {
+	if !isKMSKey(s) {
+		return fmt.Errorf("%q is not a KMS key id, key ARN, alias/NAME or alias ARN", clip(s))
+	}
+	return nil
+}
+
+// CheckTrailName reports whether s is a CloudTrail trail name or trail ARN.
+func CheckTrailName(s string) error {
+	if !trailNameRE.MatchString(s) && !isARN(s, "cloudtrail", "trail/") {
+		return fmt.Errorf("%q is not a trail name (3-128 letters, digits, '.', '-', '_') or trail ARN", clip(s))
+	}
+	return nil
+}
+
+// CheckLogGroupARN reports whether s is a CloudWatch Logs log group ARN.
+func CheckLogGroupARN(s string) error {
+	if !isARN(s, "logs", "log-group:") || !logGroupRE.MatchString(s[strings.Index(s, ":log-group:")+len(":log-group:"):]) {
+		return fmt.Errorf("%q is not a CloudWatch Logs log group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME)", clip(s))
+	}
+	return nil
+}
+
+// CheckRoleARN reports whether s is an IAM role ARN.
+func CheckRoleARN(s string) error {
+	if !isRoleARN(s) {
+		return fmt.Errorf("%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", clip(s))
+	}
+	return nil
 }
 
 // isARN reports whether s is "arn:PARTITION:service:REGION:ACCOUNT:RESOURCE"
@@ -480,7 +542,7 @@ func isRoleARN(s string) bool {
 		return false
 	}
 	name, ok := strings.CutPrefix(parts[5], "role/")
-	return accountRE.MatchString(parts[4]) && ok && name != "" && !strings.HasSuffix(name, "/") && !strings.ContainsAny(name, " \t")
+	return accountRE.MatchString(parts[4]) && ok && roleRE.MatchString(name)
 }
 
 func isKMSKey(s string) bool {

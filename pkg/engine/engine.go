@@ -45,6 +45,11 @@ type Options struct {
 	// starts no new action, so a run cut short still reports what it did.
 	// Zero means apply's default.
 	Reserve time.Duration
+	// Finish is the time before the context's deadline by which the
+	// observation after apply must end, leaving the caller that long to
+	// publish and return the report (it should be shorter than Reserve).
+	// Zero means the observation may use the whole deadline.
+	Finish time.Duration
 	// Concurrency bounds parallel API calls in inspect and apply; zero
 	// means their defaults.
 	Concurrency int
@@ -55,6 +60,12 @@ type Options struct {
 
 // ErrInvalidOptions is wrapped by New's error when Options are unusable.
 var ErrInvalidOptions = errors.New("invalid engine options")
+
+// ErrUnverified is wrapped by Run's error when actions were applied but the
+// account could not be observed again (typically: the deadline came
+// first). The report Run returns with it is complete about what was done;
+// its verdicts are those from before healing, and a warning says so.
+var ErrUnverified = errors.New("healing not verified")
 
 // Engine runs one account's evaluation, and healing when asked. It is safe
 // to call Run repeatedly (a warm Lambda container does): clients are built
@@ -128,6 +139,9 @@ func validate(o Options) error {
 	if o.Reserve < 0 {
 		errs = append(errs, fmt.Errorf("reserve %s is negative", o.Reserve))
 	}
+	if o.Finish < 0 {
+		errs = append(errs, fmt.Errorf("finish %s is negative", o.Finish))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
@@ -142,10 +156,14 @@ func validate(o Options) error {
 // their outcomes, followed by any action the last plan still wants (as
 // "planned"), so a run that did not converge says so.
 //
-// Run returns an error only when the account cannot be evaluated at all
-// (no credentials, the caller's identity or the region list cannot be
-// read). Failures confined to a region, a resource or an action are part of
-// the report.
+// Run returns an error with an empty report only when the account cannot be
+// evaluated at all (no credentials, the caller's identity or the region
+// list cannot be read). Failures confined to a region, a resource or an
+// action are part of the report. When the observation after apply does not
+// finish (by Options.Finish before the deadline), Run returns the report of
+// what it applied, with the first plan's verdicts and a warning, together
+// with an error wrapping ErrUnverified: the healing happened, only its
+// confirmation is missing, and the next run provides it.
 func (e *Engine) Run(ctx context.Context) (report.Report, error) {
 	insp := e.inspector()
 	req := inspect.Request{Regions: e.opts.Regions, HomeRegion: e.opts.Plan.HomeRegion}
@@ -168,6 +186,9 @@ func (e *Engine) Run(ctx context.Context) (report.Report, error) {
 		Logger:      log,
 		Concurrency: e.opts.Concurrency,
 		Reserve:     e.opts.Reserve,
+		// Defence in depth: even a planner bug cannot overwrite a filter
+		// or alarm Watchkeeper does not own.
+		OwnedPrefix: e.namePrefix(),
 	})
 	if applyErr != nil {
 		// apply has logged each failure and recorded it in res.Outcomes,
@@ -176,11 +197,19 @@ func (e *Engine) Run(ctx context.Context) (report.Report, error) {
 			"failed", res.Count(apply.StatusFailed), "skipped", res.Count(apply.StatusSkipped))
 	}
 
-	snap2, err := insp.Observe(ctx, req)
+	verifyCtx := ctx
+	if d, ok := ctx.Deadline(); ok && e.opts.Finish > 0 {
+		var cancel context.CancelFunc
+		verifyCtx, cancel = context.WithDeadline(ctx, d.Add(-e.opts.Finish))
+		defer cancel()
+	}
+	snap2, err := insp.Observe(verifyCtx, req)
 	if err != nil {
 		// The account was changed but cannot be re-read: report what was
 		// done against the pre-apply verdict, and say why it is not final.
-		return assemble(e.mode(), first, merge(res.Outcomes, nil)), fmt.Errorf("observe account after apply: %w", err)
+		rep := assemble(e.mode(), first, merge(res.Outcomes, nil))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("healing not verified: the account could not be observed again after applying (%v); the verdicts are from before healing, and the next run checks the result", err))
+		return rep, fmt.Errorf("%w: observe account after apply: %w", ErrUnverified, err)
 	}
 	last := plan.Compute(e.opts.Plan, snap2)
 	log.Info("plan recomputed after apply", "actions", len(last.Actions), "compliant", last.Compliant())
@@ -199,6 +228,15 @@ func (e *Engine) mode() string {
 	}
 }
 
+// namePrefix is the prefix of the names of what Watchkeeper owns, with
+// plan's default applied, so apply's ownership guard matches the planner.
+func (e *Engine) namePrefix() string {
+	if p := e.opts.Plan.NamePrefix; p != "" {
+		return p
+	}
+	return plan.DefaultNamePrefix
+}
+
 // inspector builds an Inspector over the cached clients. It is cheap; a new
 // one per Run keeps Run free of state left by an earlier run.
 func (e *Engine) inspector() *inspect.Inspector {
@@ -210,6 +248,9 @@ func (e *Engine) inspector() *inspect.Inspector {
 		Concurrency:  e.opts.Concurrency,
 		NamePrefix:   e.opts.Plan.NamePrefix,
 		TopicName:    e.opts.Plan.TopicName,
+		// Alarms are looked up only on metrics of filters that satisfy a
+		// control, so unrelated filters on the trail's log group cost nothing.
+		RelevantFilter: plan.RelevantFilter(e.opts.Plan),
 	})
 }
 

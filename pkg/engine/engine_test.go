@@ -3,7 +3,12 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -41,6 +46,7 @@ func TestNewValidates(t *testing.T) {
 		{name: "duplicate region", mutate: func(o *engine.Options) { o.Regions = []string{home, home} }},
 		{name: "negative concurrency", mutate: func(o *engine.Options) { o.Concurrency = -1 }},
 		{name: "negative reserve", mutate: func(o *engine.Options) { o.Reserve = -1 }},
+		{name: "negative finish", mutate: func(o *engine.Options) { o.Finish = -1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := valid()
@@ -175,4 +181,69 @@ func TestRun(t *testing.T) {
 			t.Fatal("Run without credentials returned no error")
 		}
 	})
+}
+
+// stallAfterWrite lets requests through until the first write to CloudWatch
+// Logs (PutMetricFilter), then holds every DescribeTrails (the observation
+// after apply starts with it) until the request's context ends: the
+// account is changed, but cannot be re-read before the deadline.
+type stallAfterWrite struct {
+	next  http.RoundTripper
+	wrote atomic.Bool
+}
+
+func (s *stallAfterWrite) RoundTrip(r *http.Request) (*http.Response, error) {
+	target := r.Header.Get("X-Amz-Target")
+	if strings.HasSuffix(target, ".PutMetricFilter") {
+		s.wrote.Store(true)
+	}
+	if s.wrote.Load() && strings.HasSuffix(target, ".DescribeTrails") {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	return s.next.RoundTrip(r)
+}
+
+// TestRunReportsUnverifiedHealing: when the observation after apply cannot
+// finish before Options.Finish ahead of the deadline, Run still returns
+// the report of what it applied (with a warning) and an error wrapping
+// ErrUnverified, and returns in time for the caller to publish.
+func TestRunReportsUnverifiedHealing(t *testing.T) {
+	srv := moto.Start(t)
+	if _, err := world.New(srv.Config).Trail(t.Context(), world.TrailSpec{Name: "main", HomeRegion: home, LogGroupName: "/ct/main"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := srv.Config(home)
+	cfg.HTTPClient = &http.Client{Transport: &stallAfterWrite{next: http.DefaultTransport}}
+	cfg.RetryMaxAttempts = 1
+	const finish = 3 * time.Second
+	e, err := engine.New(cfg, engine.Options{
+		Plan:    plan.Options{Benchmark: catalog.Default()},
+		Regions: []string{home}, Apply: true, Reserve: time.Second, Finish: finish,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 12*time.Second)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	rep, err := e.Run(ctx)
+	if !errors.Is(err, engine.ErrUnverified) {
+		t.Fatalf("Run error = %v, want ErrUnverified", err)
+	}
+	if left := time.Until(deadline); left < finish-time.Second {
+		t.Errorf("Run returned %s before the deadline, want about %s left to publish", left, finish)
+	}
+	applied := 0
+	for _, a := range rep.Actions {
+		if a.Status == report.StatusApplied {
+			applied++
+		}
+	}
+	if rep.Account != moto.Account || applied == 0 {
+		t.Errorf("report of account %q with %d applied actions, want the applied outcomes", rep.Account, applied)
+	}
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.HasPrefix(w, "healing not verified") }) {
+		t.Errorf("no warning that healing was not verified: %q", rep.Warnings)
+	}
 }

@@ -13,6 +13,16 @@ import (
 // single JSON object.
 var ErrNotJSONObject = errors.New("log event is not a JSON object")
 
+// ErrEventTooLarge is returned (wrapped) by Match for an event larger than
+// MaxEventSize.
+var ErrEventTooLarge = errors.New("log event is too large")
+
+// MaxEventSize is the largest log event Match accepts: CloudWatch Logs
+// rejects larger events ("Each log event can be no larger than 1 MB",
+// PutLogEvents, Amazon CloudWatch Logs API Reference), so larger input
+// cannot be a log event and is refused before it is decoded.
+const MaxEventSize = 1 << 20
+
 // errZeroPattern is returned by Match on a Pattern not made by Parse.
 var errZeroPattern = errors.New("filter pattern: Pattern not created by Parse")
 
@@ -55,6 +65,14 @@ func (p *Pattern) Match(event []byte) (bool, error) {
 // decodeObject decodes one JSON object, keeping numbers as json.Number so
 // their text is available to wildcard matches.
 func decodeObject(event []byte) (map[string]any, error) {
+	if len(event) > MaxEventSize {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrEventTooLarge, len(event), MaxEventSize)
+	}
+	// Refuse a non-object from its first byte, before decoding allocates
+	// for the whole value.
+	if trimmed := bytes.TrimLeft(event, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("%w: top-level value does not start with '{'", ErrNotJSONObject)
+	}
 	dec := json.NewDecoder(bytes.NewReader(event))
 	dec.UseNumber()
 	var v any

@@ -43,6 +43,13 @@ type Options struct {
 	// each candidate log group's region, so the planner never creates it
 	// twice.
 	TopicName string
+	// RelevantFilter says whether a metric filter could satisfy some
+	// control (the engine passes plan.RelevantFilter; inspect cannot judge
+	// patterns itself). Alarms are looked up only on the metrics of
+	// relevant filters, so filters about other things on a trail's log
+	// group cost no calls. Nil treats every filter as relevant. It may be
+	// called from several goroutines.
+	RelevantFilter func(MetricFilter) bool
 	// Concurrency bounds in-flight API calls; 0 means DefaultConcurrency.
 	// A full audit finishes in a fixed number of round trips only while
 	// Concurrency is at least the number of regions.
@@ -91,10 +98,13 @@ type Request struct {
 // Calls are made in stages whose calls are independent and run
 // concurrently: identity and regions; trails in every region; each
 // candidate trail's status and selectors, its log group's filters and
-// Watchkeeper's own alarms; alarms on metrics no own alarm watches, and the
-// notified topics with their subscriptions; the topics' KMS keys. The number
-// of calls depends on the regions and the resources that matter, never on
-// unrelated alarms, log groups or topics.
+// Watchkeeper's own alarms; alarms on relevant metrics no own alarm
+// watches, and the notified topics with their subscriptions; the topics'
+// KMS keys; then, only where every own alarm on a relevant metric would not
+// notify anyone, the other alarms on that metric and their topics. The
+// number of calls depends on the regions and the resources that matter,
+// never on unrelated alarms, log groups, topics or filters (see the
+// package documentation for the budget).
 func (in *Inspector) Observe(ctx context.Context, req Request) (Snapshot, error) {
 	if req.HomeRegion == "" {
 		return Snapshot{}, errors.New("observe: home region is required")
@@ -259,28 +269,33 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 			lg.Error = "describe alarms: " + cause(ra.err)
 			continue
 		}
-		for _, mk := range uncoveredMetrics(lg, ra.alarms) {
-			o.mu.Lock()
-			ma, started := o.forMetric[mk]
-			if !started {
-				ma = &metricAlarms{}
-				o.forMetric[mk] = ma
-			}
-			o.mu.Unlock()
-			if !started {
-				wg.Go(func() {
-					o.alarmsForMetric(ctx, mk, ma)
-					for _, a := range ma.alarms {
-						o.topicsOf(ctx, &topicsWG, a)
-					}
-				})
-			}
+		for _, mk := range uncoveredMetrics(o.relevantMetrics(lg), ra.alarms) {
+			o.lookUpMetric(ctx, &wg, &topicsWG, mk)
 		}
 		for _, a := range ra.alarms {
 			o.topicsOf(ctx, &topicsWG, a)
 		}
 	}
 	o.configuredTopics(ctx, &topicsWG)
+	wg.Wait()
+	topicsWG.Wait()
+
+	// Stage 5: where every own alarm on a relevant metric would not pass
+	// (actions disabled, no topic, topic gone, unreadable, without a
+	// confirmed subscription or with a key CloudWatch cannot use), a
+	// person's alarm on the same metric may: read the other alarms on it,
+	// and their topics. A compliant account makes no call here.
+	for _, lg := range o.logGroups {
+		if lg.Error != "" || !lg.Exists {
+			continue
+		}
+		own := o.ownAlarms[lg.Region].alarms
+		for _, mk := range o.relevantMetrics(lg) {
+			if o.ownAlarmsFail(mk, own) {
+				o.lookUpMetric(ctx, &wg, &topicsWG, mk)
+			}
+		}
+	}
 	wg.Wait()
 	topicsWG.Wait()
 

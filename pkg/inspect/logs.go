@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -72,6 +73,7 @@ func (o *observation) metricFilters(ctx context.Context, lg *LogGroup) {
 					MetricNamespace: aws.ToString(mt.MetricNamespace),
 					MetricValue:     aws.ToString(mt.MetricValue),
 					DefaultValue:    mt.DefaultValue,
+					Dimensions:      nilIfEmpty(mt.Dimensions),
 				})
 			}
 			filters = append(filters, mf)
@@ -129,25 +131,103 @@ func (o *observation) alarmsForMetric(ctx context.Context, mk metricKey, ma *met
 	}
 }
 
-// uncoveredMetrics lists the metrics lg's filters publish that no alarm in
-// own watches, in a stable order.
-func uncoveredMetrics(lg *LogGroup, own []Alarm) []metricKey {
+// relevantMetrics lists, in a stable order, the metrics published by lg's
+// filters that Options.RelevantFilter accepts.
+func (o *observation) relevantMetrics(lg *LogGroup) []metricKey {
 	var keys []metricKey
 	for _, f := range lg.Filters {
+		if rel := o.in.opts.RelevantFilter; rel != nil && !rel(f) {
+			continue
+		}
 		for _, mt := range f.Transformations {
 			if mt.MetricName == "" {
 				continue
 			}
 			k := metricKey{region: lg.Region, name: mt.MetricName, namespace: mt.MetricNamespace}
-			if slices.Contains(keys, k) || slices.ContainsFunc(own, func(a Alarm) bool {
-				return a.MetricName == k.name && a.Namespace == k.namespace
-			}) {
-				continue
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
 			}
-			keys = append(keys, k)
 		}
 	}
 	return keys
+}
+
+// uncoveredMetrics returns the keys that no alarm in own watches (on the
+// dimensionless metric, as a filter publishes it).
+func uncoveredMetrics(keys []metricKey, own []Alarm) []metricKey {
+	var out []metricKey
+	for _, k := range keys {
+		if len(ownOn(k, own)) == 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ownOn returns the alarms in own that watch k's dimensionless metric.
+func ownOn(k metricKey, own []Alarm) []Alarm {
+	var out []Alarm
+	for _, a := range own {
+		if a.Region == k.region && a.MetricName == k.name && a.Namespace == k.namespace && !a.HasDimensions {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// ownAlarmsFail reports whether own alarms watch k but none of them would
+// pass: then a person's alarm on k is worth looking up. It reads topics, so
+// it runs only after they have been observed.
+func (o *observation) ownAlarmsFail(k metricKey, own []Alarm) bool {
+	watching := ownOn(k, own)
+	if len(watching) == 0 {
+		return false // looked up already, in stage 4
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !slices.ContainsFunc(watching, o.alarmNotifies)
+}
+
+// alarmNotifies reports whether alarm a reaches a person, as the planner
+// judges it: actions enabled and some SNS action to an existing, readable
+// topic with a confirmed subscription whose KMS key (if any) CloudWatch may
+// use. Call with o.mu held.
+func (o *observation) alarmNotifies(a Alarm) bool {
+	if !a.ActionsEnabled {
+		return false
+	}
+	for _, act := range a.AlarmActions {
+		t, ok := o.topics[act]
+		if !ok || !t.Exists || t.Error != "" || t.ConfirmedSubscriptions == 0 {
+			continue
+		}
+		if t.KMSKeyID != "" && (t.KMS == nil || t.KMS.Error != "" || t.KMS.AWSManaged || !t.KMS.CloudWatchCanUse) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// lookUpMetric starts DescribeAlarmsForMetric for mk (once per
+// observation) and reads the topics of the alarms it finds.
+func (o *observation) lookUpMetric(ctx context.Context, wg, topicsWG *sync.WaitGroup, mk metricKey) {
+	o.mu.Lock()
+	ma, started := o.forMetric[mk]
+	if !started {
+		ma = &metricAlarms{}
+		o.forMetric[mk] = ma
+	}
+	o.mu.Unlock()
+	if started {
+		return
+	}
+	wg.Go(func() {
+		o.alarmsForMetric(ctx, mk, ma)
+		for _, a := range ma.alarms {
+			o.topicsOf(ctx, topicsWG, a)
+		}
+	})
 }
 
 // assembleAlarms sets lg.Alarms: Watchkeeper's own alarms in lg's region
@@ -163,8 +243,11 @@ func (o *observation) assembleAlarms(lg *LogGroup) {
 		}
 	}
 	var errs []string
-	for _, mk := range uncoveredMetrics(lg, o.ownAlarms[lg.Region].alarms) {
-		ma := o.forMetric[mk]
+	for _, mk := range o.relevantMetrics(lg) {
+		ma, ok := o.forMetric[mk]
+		if !ok {
+			continue // an own alarm on it notifies a person
+		}
 		if ma.err != nil {
 			errs = append(errs, fmt.Sprintf("describe alarms for metric %s/%s: %s", mk.namespace, mk.name, cause(ma.err)))
 			continue
@@ -209,6 +292,13 @@ func convertAlarm(a cwtypes.MetricAlarm, region string) Alarm {
 		AlarmActions:       nonNil(a.AlarmActions),
 		HasDimensions:      len(a.Dimensions) > 0,
 	}
+}
+
+func nilIfEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 func nonNil(s []string) []string {

@@ -147,7 +147,12 @@ type MetricTransformation struct {
 	MetricValue     string `json:"metricValue"` // "1" counts events
 	// DefaultValue is nil when unset.
 	DefaultValue *float64 `json:"defaultValue,omitempty"`
-	// Unit and Dimensions are not modelled: the controls never need them.
+	// Dimensions are the metric's dimensions (name to the event field that
+	// fills it), nil when it publishes none. A filter with dimensions
+	// publishes one series per dimension value and none without
+	// dimensions, so an alarm on the dimensionless metric never fires.
+	Dimensions map[string]string `json:"dimensions,omitempty"`
+	// Unit is not modelled: the controls never need it.
 }
 
 // Alarm is a CloudWatch metric alarm.

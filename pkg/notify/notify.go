@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/pkg/report"
@@ -119,7 +121,7 @@ func Message(run Run) string {
 			line("At:         %s", t.Time.UTC().Format(time.RFC3339))
 		}
 		if t.ErrorCode != "" {
-			line("Note:       the call failed with %s, so it changed nothing itself", oneLine(t.ErrorCode))
+			line("Note:       the call failed with %s, so it changed nothing itself", field(t.ErrorCode))
 		}
 	}
 	line("Duration:   %s", run.Duration.Round(time.Millisecond))
@@ -132,17 +134,17 @@ func Message(run Run) string {
 
 	var drifted, restored, person []string
 	for _, a := range r.Actions {
-		what := fmt.Sprintf("%s %s in %s%s", a.Action, a.Target, a.Region, controls(a.Controls))
+		what := fmt.Sprintf("%s %s in %s%s", field(a.Action), field(a.Target), field(a.Region), controls(a.Controls))
 		if a.Reason != "" {
-			drifted = append(drifted, fmt.Sprintf("%s: %s", strings.Join(a.Controls, ", "), a.Reason))
+			drifted = append(drifted, fmt.Sprintf("%s: %s", field(strings.Join(a.Controls, ", ")), field(a.Reason)))
 		}
 		switch a.Status {
 		case report.StatusApplied:
 			restored = append(restored, what)
 		case report.StatusFailed:
-			person = append(person, fmt.Sprintf("%s FAILED: %s (the next run retries)", what, a.Error))
+			person = append(person, fmt.Sprintf("%s FAILED: %s (the next run retries)", what, field(a.Error)))
 		case report.StatusSkipped:
-			why := a.Error
+			why := field(a.Error)
 			if why == "" {
 				why = "not started before the deadline"
 			}
@@ -154,20 +156,20 @@ func Message(run Run) string {
 	person = append(person, confirmations(run)...)
 	for _, ctl := range r.Controls {
 		if ctl.Status == plan.StatusFail || ctl.Status == plan.StatusError {
-			person = append(person, fmt.Sprintf("control %s %s %s: %s", ctl.ID, ctl.Status, ctl.Title, strings.Join(ctl.Reasons, "; ")))
+			person = append(person, fmt.Sprintf("control %s %s %s: %s", ctl.ID, ctl.Status, ctl.Title, field(strings.Join(ctl.Reasons, "; "))))
 		}
 	}
 	for _, reg := range r.Regions {
 		if reg.Status != plan.StatusPass {
-			person = append(person, fmt.Sprintf("region %s %s: %s", reg.Region, reg.Status, strings.Join(reg.Reasons, "; ")))
+			person = append(person, fmt.Sprintf("region %s %s: %s", field(reg.Region), reg.Status, field(strings.Join(reg.Reasons, "; "))))
 		}
 	}
 
 	section(&b, "What drifted", slices.Compact(drifted), "nothing")
 	section(&b, "What was restored", restored, "nothing")
 	section(&b, "What needs a person", person, "nothing")
-	if len(r.Warnings) > 0 {
-		section(&b, "Notes", r.Warnings, "")
+	if n := notes(r.Warnings); len(n) > 0 {
+		section(&b, "Notes (shortened; the run's JSON report has the full text)", n, "")
 	}
 	return b.String()
 }
@@ -187,7 +189,7 @@ func actor(a trigger.Actor) string {
 	if a.InvokedBy != "" && a.ARN != "" {
 		s += " via " + a.InvokedBy
 	}
-	return oneLine(s)
+	return field(s)
 }
 
 func controls(ids []string) string {
@@ -219,7 +221,7 @@ func confirmations(run Run) []string {
 		if !confirmationProtocols[e.Protocol] || !mentioned(run.Report, e) {
 			continue
 		}
-		out = append(out, fmt.Sprintf("confirm the subscription sent to %s (%s): alarms do not reach it until someone clicks the confirmation link", e.Endpoint, e.Protocol))
+		out = append(out, fmt.Sprintf("confirm the subscription sent to %s (%s): alarms do not reach it until someone clicks the confirmation link", field(e.Endpoint), field(e.Protocol)))
 	}
 	return out
 }
@@ -260,24 +262,71 @@ func section(b *strings.Builder, title string, items []string, none string) {
 	}
 }
 
+// maxLine bounds one line of the summary; maxField bounds one untrusted
+// field in it (a resource name, an error message, an actor), so a hostile
+// name cannot push the rest of a line, or the message, out of sight.
+const (
+	maxLine  = 1000
+	maxField = 300
+	// maxNote bounds a note (a plan warning) in the summary; the report's
+	// warnings keep the full text.
+	maxNote = 160
+)
+
 // oneLine keeps untrusted text (resource names, error messages) from
-// forging extra lines in the summary, and bounds its length.
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
+// forging extra lines or reordering what a reader sees in the summary, and
+// bounds its length. Every control character (C0, DEL and C1, which
+// includes NEL U+0085), line and paragraph separator (Zl, Zp) and format
+// character (Cf: bidi overrides such as U+202E, zero-width characters)
+// becomes a space.
+func oneLine(s string) string { return clip(printable(s), maxLine) }
+
+// field is oneLine for a single untrusted value inside a line.
+func field(s string) string { return clip(printable(s), maxField) }
+
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cf) {
 			return ' '
 		}
 		return r
 	}, s)
-	const max = 1000
-	if len(s) > max {
-		cut := max
-		for cut > 0 && (s[cut]&0xc0) == 0x80 {
-			cut--
-		}
-		s = s[:cut] + "…"
+}
+
+// clip shortens s to at most max bytes on a rune boundary, marking the cut.
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
 	}
-	return s
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// notes shortens the plan's warnings for the summary: each once, on one
+// line of at most maxNote bytes (cut after a clause when one ends in the
+// second half of that). The run's JSON report carries the full text.
+func notes(warnings []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, w := range warnings {
+		w = printable(w)
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		if len(w) > maxNote {
+			if i := strings.LastIndexAny(w[:maxNote], ";,"); i > maxNote/2 {
+				w = w[:i] + " …"
+			} else {
+				w = clip(w, maxNote)
+			}
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // asciiLine makes s a valid SNS subject: printable ASCII, at most max bytes.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -86,8 +87,24 @@ func deadline(t *testing.T) notify.Run {
 	return r
 }
 
+// hostile is a run whose untrusted text (resource names, errors, the actor,
+// the trigger's resources) tries to forge lines, reorder text with bidi
+// overrides, hide text with zero-width characters, and flood the message.
+func hostile(t *testing.T) notify.Run {
+	r := deadline(t)
+	r.Trigger = drift(t)
+	r.Trigger.Resources = []string{"filter evil\u0085Caused by:  root", "log group \u202Egnp.exe\u202C"}
+	r.Trigger.Actor.ARN = "arn:aws:iam::123456789012:user/mal\u2028Caused by: nobody"
+	r.Report.Actions = append(r.Report.Actions,
+		report.Action{Action: "PutMetricFilter", Region: "us-east-1", Target: "ct/\u202Etxt.exe\u200B\u2029Injected: para\u0085Injected: nel\u009bInjected: csi",
+			Controls: []string{"4.6"}, Status: "failed", Reason: "no filter\rInjected: cr", Error: strings.Repeat("A", 5000)})
+	long := "4.1: the benchmark's literal pattern ORs two exclusions with the error-code terms, so it matches almost every CloudTrail event and the alarm would fire continuously; Watchkeeper writes the grouped form instead"
+	r.Report.Warnings = []string{long, long, "4.15: short note\u0085Injected: note"}
+	return r
+}
+
 func TestMessageGolden(t *testing.T) {
-	for name, run := range map[string]notify.Run{"healed": healed(t), "not-compliant": notCompliant(), "deadline": deadline(t)} {
+	for name, run := range map[string]notify.Run{"healed": healed(t), "not-compliant": notCompliant(), "deadline": deadline(t), "hostile": hostile(t)} {
 		t.Run(name, func(t *testing.T) {
 			got := "Subject: " + notify.Subject(run) + "\n\n" + notify.Message(run)
 			path := filepath.Join("testdata", name+".golden")
@@ -126,6 +143,35 @@ func TestMessageContent(t *testing.T) {
 		if strings.HasPrefix(l, "Injected:") {
 			t.Errorf("a newline in a resource name forged a line: %q", l)
 		}
+	}
+}
+
+// No untrusted rune that renders as a line break, reorders text or hides
+// text reaches the message, every line is bounded, and notes appear once,
+// shortened.
+func TestMessageNeutralisesHostileText(t *testing.T) {
+	msg := notify.Message(hostile(t))
+	for i, r := range msg {
+		if r != '\n' && (unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cf)) {
+			t.Errorf("message holds %U at byte %d", r, i)
+		}
+	}
+	for _, l := range strings.Split(msg, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "Injected:") || strings.HasPrefix(l, "Caused by:  root") || strings.HasPrefix(l, "Caused by: nobody") {
+			t.Errorf("untrusted text forged a line: %q", l)
+		}
+		if len(l) > 1100 {
+			t.Errorf("line of %d bytes: %.80q...", len(l), l)
+		}
+	}
+	if strings.Contains(msg, strings.Repeat("A", 400)) {
+		t.Error("a 5000-byte error reached the message uncapped")
+	}
+	if n := strings.Count(msg, "the benchmark's literal pattern ORs"); n != 1 {
+		t.Errorf("a repeated warning appears %d times in the notes, want once", n)
+	}
+	if strings.Contains(msg, "fire continuously") {
+		t.Error("a long warning was not shortened to one short line")
 	}
 }
 

@@ -280,17 +280,7 @@ func (p *planner) noQualifyingTrail(needKMS bool) verdict {
 // judgeRegions gives each region its verdict: covered by an active
 // multi-region trail that records all management events.
 func (p *planner) judgeRegions() []RegionResult {
-	var cover *trailFacts
-	var unknown []string
-	for _, f := range p.trails {
-		if f.coversRegions {
-			cover = f
-			break
-		}
-		if len(f.regionProblems) == 0 {
-			unknown = append(unknown, f.regionUnknown...)
-		}
-	}
+	cover, unknown := p.regionCoverage()
 	regions := slices.Clone(p.s.Regions)
 	slices.SortFunc(regions, func(a, b inspect.Region) int { return strings.Compare(a.Name, b.Name) })
 	out := make([]RegionResult, 0, len(regions))
@@ -317,6 +307,28 @@ func (p *planner) judgeRegions() []RegionResult {
 		out = append(out, res)
 	}
 	return out
+}
+
+// regionCoverage returns the trail that covers every region, or nil and
+// what could not be observed about trails that might.
+func (p *planner) regionCoverage() (cover *trailFacts, unknown []string) {
+	for _, f := range p.trails {
+		if f.coversRegions {
+			return f, nil
+		}
+		if len(f.regionProblems) == 0 {
+			unknown = append(unknown, f.regionUnknown...)
+		}
+	}
+	return nil, unknown
+}
+
+// regionsFail reports whether some observed region FAILs for want of an
+// active multi-region trail recording all management events.
+func (p *planner) regionsFail() bool {
+	cover, unknown := p.regionCoverage()
+	return cover == nil && len(unknown) == 0 &&
+		slices.ContainsFunc(p.s.Regions, func(r inspect.Region) bool { return r.Error == "" })
 }
 
 // chooseTarget picks the one trail Watchkeeper heals and monitors.
@@ -400,15 +412,18 @@ func (p *planner) observed(logGroupARN string) bool {
 	return ok
 }
 
+// attachSettings names the log group and role settings in every front end.
+const attachSettings = "CLI --trail-log-group-arn and --trail-logs-role-arn, Lambda WATCHKEEPER_TRAIL_LOG_GROUP_ARN and WATCHKEEPER_TRAIL_LOGS_ROLE_ARN"
+
 // attachAdvice says how a trail without a usable log group gets one.
 func (p *planner) attachAdvice(t *trailFacts) string {
 	what := "does not deliver to CloudWatch Logs"
 	if t.t.LogGroupARN != "" {
 		what = fmt.Sprintf("delivers to log group %s, which does not exist", t.t.LogGroupARN)
 	}
-	how := fmt.Sprintf("with trail healing full and WATCHKEEPER_TRAIL_LOG_GROUP_ARN and WATCHKEEPER_TRAIL_LOGS_ROLE_ARN configured Watchkeeper attaches one (trail healing is %s)", p.opts.TrailHealing)
+	how := fmt.Sprintf("with trail healing full and a log group and role to attach configured (%s) Watchkeeper attaches one (trail healing is %s)", attachSettings, p.opts.TrailHealing)
 	if p.opts.TrailHealing == HealFull {
-		how = "configure WATCHKEEPER_TRAIL_LOG_GROUP_ARN and WATCHKEEPER_TRAIL_LOGS_ROLE_ARN so Watchkeeper can attach one"
+		how = fmt.Sprintf("configure a log group and role to attach (%s) so Watchkeeper can attach one", attachSettings)
 	}
 	return fmt.Sprintf("Watchkeeper has no log group to put metric filters on: trail %s %s; %s, or run aws cloudtrail update-trail --name %s --cloud-watch-logs-log-group-arn <arn> --cloud-watch-logs-role-arn <arn>", t.t.ARN, what, how, t.t.Name)
 }
@@ -479,7 +494,10 @@ func (p *planner) planTrail(results []ControlResult) {
 			needBase = append(needBase, c.ID)
 		}
 	}
-	if len(needBase) == 0 && len(needKMS) == 0 {
+	// Region coverage is healed within the level even when no active
+	// control needs it (every control excluded, say).
+	cover := p.regionsFail()
+	if len(needBase) == 0 && len(needKMS) == 0 && !cover {
 		return
 	}
 	all := slices.Clone(needBase)
@@ -497,10 +515,13 @@ func (p *planner) planTrail(results []ControlResult) {
 	}
 	trailAction := func(k Kind, ids []string, reason string, spec TrailSpec) {
 		spec.TrailARN, spec.HomeRegion = t.t.ARN, home
+		if len(ids) == 0 {
+			reason += " (for region coverage: no active multi-region trail records all management events)"
+		}
 		p.actions = append(p.actions, Action{Kind: k, Region: home, Target: t.t.ARN, Controls: ids, Reason: reason, Trail: &spec})
 	}
 
-	if len(needBase) > 0 && t.t.Status != nil && !t.t.Status.IsLogging {
+	if (len(needBase) > 0 || cover) && t.t.Status != nil && !t.t.Status.IsLogging {
 		if level == HealNone {
 			notes = append(notes, fmt.Sprintf("trail healing is none, so Watchkeeper leaves trail %s stopped; trail healing safe would start logging (or run aws cloudtrail start-logging --name %s)", t.t.ARN, t.t.Name))
 		} else {
@@ -521,19 +542,19 @@ func (p *planner) planTrail(results []ControlResult) {
 			}
 		}
 		slices.SortFunc(ids, CompareIDs)
-		if len(ids) > 0 {
-			if sel, changed, why := healSelectors(*t.t.Selectors, withKMS); changed {
+		if len(ids) > 0 || (cover && !t.mgmtAll) {
+			if sel, changed, what, why := healSelectors(*t.t.Selectors, withKMS); changed {
 				if level == HealNone {
-					notes = append(notes, fmt.Sprintf("trail healing is none, so Watchkeeper leaves the event selectors of trail %s unchanged; trail healing safe would restore read and write management events%s while keeping every other selector", t.t.ARN, kmsClause(withKMS)))
+					notes = append(notes, fmt.Sprintf("trail healing is none, so Watchkeeper leaves the event selectors of trail %s unchanged; trail healing safe would restore read and write management events%s: %s", t.t.ARN, kmsClause(withKMS), what))
 				} else {
-					trailAction(PutEventSelectors, ids, fmt.Sprintf("restore read and write management events%s on trail %s, keeping every existing selector", kmsClause(withKMS), t.t.ARN), TrailSpec{Selectors: &sel})
+					trailAction(PutEventSelectors, ids, fmt.Sprintf("restore read and write management events%s on trail %s: %s", kmsClause(withKMS), t.t.ARN, what), TrailSpec{Selectors: &sel})
 				}
 			} else if why != "" {
 				notes = append(notes, fmt.Sprintf("Watchkeeper cannot restore management events on trail %s: %s", t.t.ARN, why))
 			}
 		}
 	}
-	if len(needBase) > 0 {
+	if len(needBase) > 0 || cover {
 		var upd TrailSpec
 		var what []string
 		if !t.t.IsMultiRegion {
@@ -544,7 +565,7 @@ func (p *planner) planTrail(results []ControlResult) {
 				notes = append(notes, fmt.Sprintf("trail healing is %s, so Watchkeeper does not make trail %s multi-region; trail healing full would (or run aws cloudtrail update-trail --name %s --is-multi-region-trail)", level, t.t.ARN, t.t.Name))
 			}
 		}
-		if p.attachPlanned {
+		if p.attachPlanned && len(needBase) > 0 {
 			// CloudTrail takes the log group ARN in the ":*" form that
 			// CloudWatch Logs reports (its CreateTrail/UpdateTrail examples:
 			// "arn:aws:logs:us-east-1:123456789012:log-group:CloudTrail/DefaultLogGroupTest:*").
@@ -588,6 +609,7 @@ func (p *planner) planMonitoring(results []ControlResult) {
 	var topicUsers []string // controls whose alarm notifies Watchkeeper's topic
 	for _, c := range p.active {
 		r := p.resultFor(results, c.ID)
+		p.planProfileRewrite(c)
 		if r.Status == StatusPass {
 			continue
 		}
@@ -625,10 +647,23 @@ func (p *planner) planMonitoring(results []ControlResult) {
 	}
 	region := p.targetLG.Region
 	if !exists {
+		key := p.opts.TopicKMSKeyID
+		if kr := kmsKeyRegion(key); kr != "" && kr != region {
+			// KMS keys are regional: SNS in region could not use a key of
+			// kr, so every alarm notification to an encrypted topic would
+			// be dropped. Of the two alternatives, creating the topic with
+			// SNS's default (no server-side encryption) is the safer: the
+			// topic carries alarm notifications, not the logs, and a topic
+			// that delivers them keeps the account monitored, whereas no
+			// topic (or an undeliverable one) leaves every control
+			// failing silently. The warning asks for a key in region.
+			p.warnings = append(p.warnings, fmt.Sprintf("the configured topic key %s is in %s, but the topic %s is in %s and KMS keys are regional: Watchkeeper creates the topic without a customer managed key; configure a key in %s (whose policy lets cloudwatch.amazonaws.com use it) to encrypt it", key, kr, topicARN, region, region))
+			key = ""
+		}
 		p.actions = append(p.actions, Action{
 			Kind: CreateTopic, Region: region, Target: topicARN, Controls: topicUsers,
 			Reason: "create the topic Watchkeeper's alarms notify",
-			Topic:  &TopicSpec{Name: p.opts.TopicName, KMSKeyID: p.opts.TopicKMSKeyID, Tags: managedTags()},
+			Topic:  &TopicSpec{Name: p.opts.TopicName, KMSKeyID: key, Tags: managedTags()},
 		})
 		if k := p.opts.TopicKMSKeyID; k == "alias/aws/sns" || strings.HasSuffix(k, ":alias/aws/sns") {
 			p.warnings = append(p.warnings, fmt.Sprintf("the configured topic key %s is the AWS managed SNS key, whose policy CloudWatch cannot use: every alarm notification to %s would be dropped; configure a customer managed key whose policy lets cloudwatch.amazonaws.com call kms:GenerateDataKey* and kms:Decrypt", k, topicARN))
@@ -748,6 +783,48 @@ func (p *planner) planControl(c catalog.Control, r *ControlResult) bool {
 		})
 	}
 	return true
+}
+
+// planProfileRewrite rewrites Watchkeeper's own filter for c on the target
+// log group when it still counts the control's events but its text is not
+// the exact pattern of the configured profile (the securityhub profile
+// needs Security Hub's exact string; switching back restores the
+// benchmark's). It keeps the filter's metric, so its alarm stays valid. A
+// filter that does not count is planControl's business; a person's filter
+// is never rewritten.
+func (p *planner) planProfileRewrite(c catalog.Control) {
+	lg := p.targetLG
+	if lg == nil || lg.Error != "" || !lg.Exists {
+		return
+	}
+	name := p.ownName(c)
+	i := slices.IndexFunc(lg.Filters, func(f inspect.MetricFilter) bool { return f.Name == name })
+	if i < 0 {
+		return
+	}
+	f := lg.Filters[i]
+	want := c.PatternFor(p.opts.Profile)
+	if strings.TrimSpace(f.Pattern) == strings.TrimSpace(want) {
+		return
+	}
+	if ok, _, _ := p.filters.matcher(c, p.opts.Profile).satisfies(f.Pattern); !ok {
+		return
+	}
+	ref, counts := countingMetric(f)
+	if !counts {
+		return
+	}
+	reason := fmt.Sprintf("pattern profile %s: rewrite Watchkeeper's metric filter %s to the benchmark's exact pattern", p.opts.Profile, name)
+	if p.opts.Profile == catalog.ProfileSecurityHub {
+		reason = fmt.Sprintf("pattern profile securityhub: rewrite Watchkeeper's metric filter %s to the exact Security Hub string", name)
+	}
+	p.actions = append(p.actions, Action{
+		Kind: PutMetricFilter, Region: lg.Region, Target: lg.Name + "/" + name, Controls: []string{c.ID}, Reason: reason,
+		Filter: &FilterSpec{
+			LogGroupName: lg.Name, FilterName: name, Pattern: want,
+			MetricName: ref.name, Namespace: ref.namespace, MetricValue: "1",
+		},
+	})
 }
 
 func (p *planner) topicARN() string {
@@ -911,4 +988,18 @@ func CompareIDs(a, b string) int {
 		}
 	}
 	return cmp.Compare(len(as), len(bs))
+}
+
+// kmsKeyRegion is the region of a KMS key or alias ARN
+// ("arn:PARTITION:kms:REGION:ACCOUNT:key/ID"), or "" for a key ID or alias
+// name, which SNS resolves in the topic's own region.
+func kmsKeyRegion(key string) string {
+	if !strings.HasPrefix(key, "arn:") {
+		return ""
+	}
+	parts := strings.SplitN(key, ":", 6)
+	if len(parts) < 6 || parts[2] != "kms" {
+		return ""
+	}
+	return parts[3]
 }

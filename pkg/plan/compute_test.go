@@ -311,6 +311,38 @@ func scenarios(t *testing.T) []scenario {
 			},
 		},
 		scenario{
+			// Reviewer's D4: a filter publishing with dimensions emits only
+			// per-dimension series; a dimensionless alarm never fires.
+			name: "user's equivalent filter with dimensions does not count: our own filter and alarm are added",
+			snap: func() inspect.Snapshot {
+				s := compliantAccount()
+				dropFilter(&s, mainLG, prefix+cmk.Key)
+				dropAlarm(&s, mainLG, prefix+cmk.Key)
+				team := "arn:aws:sns:us-east-1:123456789012:team-alerts"
+				addTopic(&s, team, inspect.Subscription{ARN: team + ":1", Protocol: "sqs", Endpoint: "arn:aws:sqs:us-east-1:123456789012:q"})
+				editLG(&s, mainLG, func(g *inspect.LogGroup) {
+					g.Filters = append(g.Filters, inspect.MetricFilter{Name: "team-kms",
+						Pattern: `{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}`,
+						Transformations: []inspect.MetricTransformation{{MetricName: "KMS", MetricNamespace: "Team", MetricValue: "1",
+							Dimensions: map[string]string{"EventName": "$.eventName"}}}})
+					a := ownAlarm(cmk, "Team", "KMS")
+					a.Name, a.AlarmActions = "team-kms-alarm", []string{team}
+					g.Alarms = append(g.Alarms, a)
+				})
+				return s
+			},
+			check: func(t *testing.T, p plan.Plan) {
+				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusFail})
+				r := result(t, p, cmk.Key)
+				wantCode(t, r, plan.CodeFilterNotValid)
+				wantReason(t, r, "team-kms", "publishes its metric with dimensions (EventName=$.eventName)", "never fires")
+				wantActions(t, p, filterTarget(cmk), alarmTarget(cmk))
+				if a := action(t, p, plan.PutMetricAlarm).Alarm; a.MetricName != cmk.MetricName || a.Namespace != "CISBenchmark" {
+					t.Errorf("alarm %+v, want it on Watchkeeper's own dimensionless metric", a)
+				}
+			},
+		},
+		scenario{
 			name: "user's equivalent filter without alarm: our alarm on their metric, no duplicate filter",
 			snap: func() inspect.Snapshot {
 				s := compliantAccount()
@@ -617,7 +649,7 @@ func scenarios(t *testing.T) []scenario {
 			},
 		},
 		scenario{
-			name: "management events off: restored, data events kept",
+			name: "management events off: a management selector is added, the data selector kept",
 			snap: func() inspect.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *inspect.Trail) {
@@ -633,12 +665,61 @@ func scenarios(t *testing.T) []scenario {
 				wantReason(t, result(t, p, root.Key), "does not record all (read and write) management events")
 				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"))
 				want := &inspect.Selectors{Classic: []inspect.ClassicSelector{{
-					ReadWriteType: "All", IncludeManagementEvents: true,
+					ReadWriteType: "All", IncludeManagementEvents: false,
 					DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::bucket/"}}},
-				}}}
+				}, {ReadWriteType: "All", IncludeManagementEvents: true}}}
 				if diff := gocmp.Diff(want, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
 					t.Errorf("selectors (-want +got):\n%s", diff)
 				}
+			},
+		},
+		scenario{
+			// Reviewer's D1: a write-only selector with S3 data events was
+			// widened to All, logging read data events of every bucket.
+			name: "write-only management plus S3 data events in one selector: never widened, a management selector is added",
+			snap: func() inspect.Snapshot {
+				s := compliantAccount()
+				editTrail(&s, "main", func(tr *inspect.Trail) {
+					tr.Selectors = &inspect.Selectors{Classic: []inspect.ClassicSelector{{
+						ReadWriteType: "WriteOnly", IncludeManagementEvents: true,
+						DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3"}}},
+					}}}
+				})
+				return s
+			},
+			check: func(t *testing.T, p plan.Plan) {
+				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"))
+				a := action(t, p, plan.PutEventSelectors)
+				want := &inspect.Selectors{Classic: []inspect.ClassicSelector{{
+					ReadWriteType: "WriteOnly", IncludeManagementEvents: true,
+					DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3"}}},
+				}, {ReadWriteType: "All", IncludeManagementEvents: true}}}
+				if diff := gocmp.Diff(want, a.Trail.Selectors); diff != "" {
+					t.Errorf("selectors (-want +got):\n%s", diff)
+				}
+				if !strings.Contains(a.Reason, "add a management-events-only selector") || !strings.Contains(a.Reason, "kept unchanged") {
+					t.Errorf("reason %q does not say a selector is added and the others kept", a.Reason)
+				}
+			},
+		},
+		scenario{
+			name:            "write-only data selectors filling all five slots: a person must act",
+			failsAfterApply: true,
+			snap: func() inspect.Snapshot {
+				s := compliantAccount()
+				editTrail(&s, "main", func(tr *inspect.Trail) {
+					var sel []inspect.ClassicSelector
+					for i := range 5 {
+						sel = append(sel, inspect.ClassicSelector{ReadWriteType: "WriteOnly", IncludeManagementEvents: true,
+							DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{fmt.Sprintf("arn:aws:s3:::b%d/", i)}}}})
+					}
+					tr.Selectors = &inspect.Selectors{Classic: sel}
+				})
+				return s
+			},
+			check: func(t *testing.T, p plan.Plan) {
+				wantReason(t, result(t, p, cmk.Key), "maximum of 5 event selectors", "never changes a data-event selector")
+				wantActions(t, p)
 			},
 		},
 		scenario{
@@ -688,6 +769,60 @@ func scenarios(t *testing.T) []scenario {
 				for _, reg := range p.Regions {
 					if reg.Status != plan.StatusPass {
 						t.Errorf("region %s: %s, want PASS (KMS exclusion does not uncover regions)", reg.Region, reg.Status)
+					}
+				}
+			},
+		},
+		scenario{
+			// Reviewer's D6b: with every control excluded, nothing needed
+			// the trail, so the regions stayed FAIL forever.
+			name: "every control excluded, logging stopped and write-only selectors: region coverage still healed",
+			opts: func(o *plan.Options) {
+				for _, c := range bench().Controls {
+					o.Exclude = append(o.Exclude, c.ID)
+				}
+			},
+			snap: func() inspect.Snapshot {
+				s := compliantAccount()
+				editTrail(&s, "main", func(tr *inspect.Trail) {
+					tr.Status.IsLogging = false
+					tr.Selectors.Classic[0].ReadWriteType = "WriteOnly"
+				})
+				return s
+			},
+			check: func(t *testing.T, p plan.Plan) {
+				wantStatus(t, p, plan.StatusExcluded, nil)
+				for _, reg := range p.Regions {
+					if reg.Status != plan.StatusFail {
+						t.Errorf("region %s: %s, want FAIL before healing", reg.Region, reg.Status)
+					}
+				}
+				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"), "StartLogging us-east-1 "+trailARN(home, account, "main"))
+				for _, a := range p.Actions {
+					if !strings.Contains(a.Reason, "for region coverage") {
+						t.Errorf("%s reason %q does not say it is for region coverage", a.Kind, a.Reason)
+					}
+				}
+			},
+		},
+		scenario{
+			name:            "every control excluded, single-region trail, safe healing: the region reasons say what full would do",
+			failsAfterApply: true,
+			opts: func(o *plan.Options) {
+				for _, c := range bench().Controls {
+					o.Exclude = append(o.Exclude, c.ID)
+				}
+			},
+			snap: func() inspect.Snapshot {
+				s := compliantAccount()
+				editTrail(&s, "main", func(tr *inspect.Trail) { tr.IsMultiRegion = false })
+				return s
+			},
+			check: func(t *testing.T, p plan.Plan) {
+				wantActions(t, p)
+				for _, reg := range p.Regions {
+					if reg.Status != plan.StatusFail || !slices.ContainsFunc(reg.Reasons, func(r string) bool { return strings.Contains(r, "trail healing full would") }) {
+						t.Errorf("region %s: %s %q, want FAIL saying what full healing would do", reg.Region, reg.Status, reg.Reasons)
 					}
 				}
 			},
@@ -798,7 +933,7 @@ func scenarios(t *testing.T) []scenario {
 			},
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusFail, nil)
-				wantReason(t, result(t, p, cmk.Key), "does not deliver to CloudWatch Logs", "WATCHKEEPER_TRAIL_LOG_GROUP_ARN")
+				wantReason(t, result(t, p, cmk.Key), "does not deliver to CloudWatch Logs", "--trail-log-group-arn", "--trail-logs-role-arn", "WATCHKEEPER_TRAIL_LOG_GROUP_ARN")
 				wantActions(t, p)
 			},
 		},
@@ -955,12 +1090,81 @@ func scenarios(t *testing.T) []scenario {
 			},
 		},
 		scenario{
-			name: "benchmark-profile filters still pass under the securityhub profile (no rewrite churn)",
+			// Reviewer's D5: our filters kept the benchmark text, so Security
+			// Hub's exact-string check kept failing.
+			name: "securityhub profile on a benchmark-profile account: our filters rewritten to the Security Hub strings, still PASS",
 			opts: func(o *plan.Options) { o.Profile = catalog.ProfileSecurityHub },
 			snap: compliantAccount,
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusPass, nil)
-				wantActions(t, p)
+				var want []string
+				for _, c := range bench().Controls {
+					if c.PatternFor(catalog.ProfileSecurityHub) != c.PatternFor(catalog.ProfileBenchmark) {
+						want = append(want, filterTarget(c))
+					}
+				}
+				if len(want) == 0 {
+					t.Fatal("catalog: no control differs between profiles; this test needs one")
+				}
+				slices.Sort(want)
+				wantActions(t, p, want...)
+				for _, a := range p.Actions {
+					c := control(t, strings.TrimPrefix(a.Filter.FilterName, prefix))
+					if a.Filter.Pattern != c.PatternFor(catalog.ProfileSecurityHub) || a.Filter.MetricName != c.MetricName || a.Filter.Namespace != plan.DefaultNamespace {
+						t.Errorf("filter %+v, want the Security Hub string on the same metric", a.Filter)
+					}
+					if !strings.Contains(a.Reason, "exact Security Hub string") {
+						t.Errorf("reason %q", a.Reason)
+					}
+				}
+			},
+		},
+		scenario{
+			name: "benchmark profile on a securityhub-profile account: our filters rewritten back",
+			snap: func() inspect.Snapshot {
+				s := compliantAccount()
+				editLG(&s, mainLG, func(g *inspect.LogGroup) {
+					for i := range g.Filters {
+						c := control(t, strings.TrimPrefix(g.Filters[i].Name, prefix))
+						g.Filters[i].Pattern = c.PatternFor(catalog.ProfileSecurityHub)
+					}
+				})
+				return s
+			},
+			check: func(t *testing.T, p plan.Plan) {
+				wantStatus(t, p, plan.StatusPass, nil)
+				if len(p.Actions) == 0 {
+					t.Fatal("no rewrite back to the benchmark text")
+				}
+				for _, a := range p.Actions {
+					c := control(t, strings.TrimPrefix(a.Filter.FilterName, prefix))
+					if a.Kind != plan.PutMetricFilter || a.Filter.Pattern != c.PatternFor(catalog.ProfileBenchmark) {
+						t.Errorf("action %s %+v, want our filter rewritten to the benchmark text", a.Kind, a.Filter)
+					}
+				}
+			},
+		},
+		scenario{
+			name: "securityhub profile never rewrites a person's filter",
+			opts: func(o *plan.Options) { o.Profile = catalog.ProfileSecurityHub },
+			snap: func() inspect.Snapshot {
+				s := compliantAccount()
+				editLG(&s, mainLG, func(g *inspect.LogGroup) {
+					for i := range g.Filters {
+						c := control(t, strings.TrimPrefix(g.Filters[i].Name, prefix))
+						if c.PatternFor(catalog.ProfileSecurityHub) != c.PatternFor(catalog.ProfileBenchmark) {
+							g.Filters[i].Name = "team-" + c.Key
+						}
+					}
+				})
+				return s
+			},
+			check: func(t *testing.T, p plan.Plan) {
+				for _, a := range p.Actions {
+					if a.Filter != nil && strings.HasPrefix(a.Filter.FilterName, "team-") {
+						t.Errorf("rewrote a person's filter: %+v", a.Filter)
+					}
+				}
 			},
 		},
 		scenario{
@@ -1253,6 +1457,49 @@ func scenarios(t *testing.T) []scenario {
 			},
 		},
 		scenario{
+			name:            "topic key ARN of another region: the topic there is created without it, warned",
+			failsAfterApply: true, // the new email subscription awaits confirmation
+			opts: func(o *plan.Options) {
+				o.TopicKMSKeyID = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+			},
+			snap: func() inspect.Snapshot {
+				s := emptyAccount()
+				addTrail(&s, "main", inEU)
+				return s
+			},
+			check: func(t *testing.T, p plan.Plan) {
+				ct := action(t, p, plan.CreateTopic)
+				if ct.Region != "eu-west-1" || ct.Topic.KMSKeyID != "" {
+					t.Errorf("CreateTopic in %s with key %q, want eu-west-1 without the us-east-1 key", ct.Region, ct.Topic.KMSKeyID)
+				}
+				if !slices.ContainsFunc(p.Warnings, func(w string) bool {
+					return strings.Contains(w, "is in us-east-1") && strings.Contains(w, "configure a key in eu-west-1")
+				}) {
+					t.Errorf("warnings %q do not say the topic in eu-west-1 needs a key there", p.Warnings)
+				}
+			},
+		},
+		scenario{
+			name:            "topic key ARN of the topic's region: used",
+			failsAfterApply: true, // the new email subscription awaits confirmation
+			opts: func(o *plan.Options) {
+				o.TopicKMSKeyID = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+			},
+			snap: func() inspect.Snapshot {
+				s := emptyAccount()
+				addTrail(&s, "main")
+				return s
+			},
+			check: func(t *testing.T, p plan.Plan) {
+				if ct := action(t, p, plan.CreateTopic); ct.Topic.KMSKeyID != "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" {
+					t.Errorf("CreateTopic key %q, want the configured key of its region", ct.Topic.KMSKeyID)
+				}
+				if slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "regional") }) {
+					t.Errorf("unexpected key-region warning: %q", p.Warnings)
+				}
+			},
+		},
+		scenario{
 			name:            "configured topic key is the AWS managed SNS key: warned",
 			opts:            func(o *plan.Options) { o.TopicKMSKeyID = "alias/aws/sns" },
 			failsAfterApply: true,
@@ -1441,7 +1688,8 @@ func checkInvariants(t *testing.T, p plan.Plan) {
 		}
 	}
 	for i, a := range p.Actions {
-		if len(a.Controls) == 0 || a.Reason == "" {
+		regionOnly := a.Trail != nil && strings.Contains(a.Reason, "for region coverage")
+		if (len(a.Controls) == 0 && !regionOnly) || a.Reason == "" {
 			t.Errorf("action %s %s without controls or reason", a.Kind, a.Target)
 		}
 		if i > 0 {

@@ -273,6 +273,13 @@ func (p *planner) judgeLogGroup(c catalog.Control, m matcher, lg *inspect.LogGro
 			continue
 		}
 		ref, counts := countingMetric(*f)
+		if !counts && hasDimensionedCount(*f) {
+			// Decision: dimensions disqualify the filter, since its
+			// events land only in per-dimension series; Watchkeeper adds
+			// its own dimensionless filter instead.
+			filterNotes.add(CodeFilterNotValid, fmt.Sprintf("metric filter %s on %s matches this control's events but publishes its metric with dimensions (%s), so it emits only per-dimension series; the alarm on the dimensionless metric never fires", f.Name, where, describeDimensions(*f)))
+			continue
+		}
 		if !counts {
 			filterNotes.add(CodeFilterNotValid, fmt.Sprintf("metric filter %s on %s matches this control's events but publishes %s instead of 1 per event, so an alarm threshold of 1 does not mean one event", f.Name, where, describeValues(*f)))
 			continue
@@ -317,14 +324,34 @@ func (p *planner) judgeLogGroup(c catalog.Control, m matcher, lg *inspect.LogGro
 }
 
 // countingMetric returns the first metric the filter publishes with value
-// "1" (one per matching event).
+// "1" (one per matching event) and without dimensions.
 func countingMetric(f inspect.MetricFilter) (metricRef, bool) {
 	for _, t := range f.Transformations {
-		if strings.TrimSpace(t.MetricValue) == "1" {
+		if strings.TrimSpace(t.MetricValue) == "1" && len(t.Dimensions) == 0 {
 			return metricRef{filter: f.Name, name: t.MetricName, namespace: t.MetricNamespace}, true
 		}
 	}
 	return metricRef{}, false
+}
+
+// hasDimensionedCount reports whether the filter counts events only into
+// metrics with dimensions.
+func hasDimensionedCount(f inspect.MetricFilter) bool {
+	return slices.ContainsFunc(f.Transformations, func(t inspect.MetricTransformation) bool {
+		return strings.TrimSpace(t.MetricValue) == "1" && len(t.Dimensions) > 0
+	})
+}
+
+// describeDimensions lists a filter's dimensions as name=field, sorted.
+func describeDimensions(f inspect.MetricFilter) string {
+	var ds []string
+	for _, t := range f.Transformations {
+		for k, v := range t.Dimensions {
+			ds = append(ds, k+"="+v)
+		}
+	}
+	slices.Sort(ds)
+	return strings.Join(slices.Compact(ds), ", ")
 }
 
 func describeValues(f inspect.MetricFilter) string {

@@ -175,10 +175,18 @@ type Trigger struct {
 	// (e.g. "log group CloudTrail/Default, filter watchkeeper-root-usage").
 	// Informational only: it never decides what a run changes.
 	Resources []string `json:"resources,omitempty"`
-	// ErrorCode is the CloudTrail errorCode when the call failed; a failed
-	// call changed nothing, but the run still checks (cheaply) to be sure.
+	// ErrorCode is the CloudTrail errorCode when the call failed (e.g.
+	// "AccessDenied"). A failed call changed nothing, so the handler skips
+	// it (Failed) instead of running: otherwise any principal in the
+	// account, even one without permissions, could start full runs at will.
 	ErrorCode string `json:"errorCode,omitempty"`
 }
+
+// Failed reports whether t is a drift event for a call that failed
+// (CloudTrail recorded an errorCode): nothing changed, so nothing needs
+// checking. The drift rule already drops such events; this is the second
+// line for events delivered some other way.
+func (t Trigger) Failed() bool { return t.Kind == Drift && t.ErrorCode != "" }
 
 // Describe says in a few words what started the run, for logs and summaries.
 func (t Trigger) Describe() string {
@@ -330,7 +338,7 @@ var directFields = map[string]bool{"mode": true}
 func decodeDirect(top map[string]json.RawMessage) (Trigger, error) {
 	for k := range top {
 		if !directFields[k] {
-			return Trigger{}, unsupported(k, "unknown member; expected an EventBridge event or a direct invocation {\"mode\":\"report\"|\"apply\"}")
+			return Trigger{}, unsupported(clip(k), "unknown member; expected an EventBridge event or a direct invocation {\"mode\":\"report\"|\"apply\"}")
 		}
 	}
 	modeRaw, ok := top["mode"]
@@ -469,7 +477,7 @@ func decodeAPICall(env envelope, tr *Trigger) error {
 	}
 	tr.Kind = Drift
 	tr.Call = call
-	tr.ErrorCode = d.ErrorCode
+	tr.ErrorCode = clip(d.ErrorCode)
 	if d.AWSRegion != "" {
 		if !IsRegionName(d.AWSRegion) {
 			return bad("detail.awsRegion", "%q is not a region name", clip(d.AWSRegion))

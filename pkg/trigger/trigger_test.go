@@ -78,6 +78,10 @@ func TestDecodeAcceptsRealisticEvents(t *testing.T) {
 			if got.Actor.ARN != tc.actor {
 				t.Errorf("actor = %q, want %q", got.Actor.ARN, tc.actor)
 			}
+			// A call CloudTrail recorded as failed changed nothing.
+			if got.Failed() != (tc.errorCode != "") {
+				t.Errorf("Failed() = %t with errorCode %q", got.Failed(), got.ErrorCode)
+			}
 			if diff := cmp.Diff(tc.resources, got.Resources); diff != "" {
 				t.Errorf("resources (-want +got):\n%s", diff)
 			}

@@ -29,7 +29,7 @@ func TestInvalidContextStopsSynthWithKeyAndAllowedValues(t *testing.T) {
 	msg := stderr.String()
 	for _, want := range []string{
 		`context "mode": invalid value "fix" (allowed: apply, report)`,
-		`context "trailHealing": invalid value "everything" (allowed: none, safe, full)`,
+		`context "trailHealing": invalid value "everything" (allowed: auto, none, safe, full)`,
 		`context "provisionTrail": invalid value "maybe" (allowed: true, false)`,
 	} {
 		if !strings.Contains(msg, want) {

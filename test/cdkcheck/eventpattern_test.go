@@ -43,15 +43,26 @@ func assumedRole(account, role, session string) map[string]any {
 			"type": "Role", "arn": "arn:aws:iam::" + account + ":role/" + role, "accountId": account, "userName": role}}}
 }
 
-func (c apiCall) entry() ebtypes.PutEventsRequestEntry {
-	detail, _ := json.Marshal(map[string]any{
+func (c apiCall) entry() ebtypes.PutEventsRequestEntry { return c.failedEntry("") }
+
+// failedEntry is entry for a call CloudTrail recorded as failed with
+// errorCode (and errorMessage), as it does for AccessDenied; "" means the
+// call succeeded and the event has neither member.
+func (c apiCall) failedEntry(errorCode string) ebtypes.PutEventsRequestEntry {
+	d := map[string]any{
 		"eventVersion": "1.09", "eventID": c.id, "eventTime": "2026-11-23T06:00:00Z",
 		"eventSource": c.eventSource, "eventName": c.eventName, "awsRegion": "us-east-1",
 		"sourceIPAddress": "203.0.113.10", "userAgent": "aws-cli/2.17.0",
 		"userIdentity": c.identity, "requestParameters": map[string]any{},
 		"eventType": "AwsApiCall", "managementEvent": true, "readOnly": false,
 		"recipientAccountId": moto.Account,
-	})
+	}
+	if errorCode != "" {
+		d["errorCode"] = errorCode
+		d["errorMessage"] = "User is not authorized to perform this operation"
+		d["responseElements"] = nil
+	}
+	detail, _ := json.Marshal(d)
 	return ebtypes.PutEventsRequestEntry{
 		Source:     aws.String(c.source),
 		DetailType: aws.String(c.detailType),
@@ -131,7 +142,24 @@ func TestDriftPatternOnMotoEventBridge(t *testing.T) {
 		{apiCall{"service-event-not-api-call", "aws.logs", "AWS Service Event via CloudTrail", "logs.amazonaws.com", "DeleteMetricFilter", iamUser("alice")}, false},
 		{apiCall{"custom-source", "custom.logs", viaCloudTrail, "logs.amazonaws.com", "DeleteMetricFilter", iamUser("alice")}, false},
 	}
+	// Near misses that failed: a call CloudTrail recorded with an errorCode
+	// changed nothing, so even a handled call by someone else is not
+	// delivered (no principal can start runs with calls it may not make).
+	failed := []struct {
+		call      apiCall
+		errorCode string
+	}{
+		{apiCall{"denied-delete-filter", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "DeleteMetricFilter", iamUser("mallory")}, "AccessDenied"},
+		{apiCall{"denied-stop-logging", "aws.cloudtrail", viaCloudTrail, "cloudtrail.amazonaws.com", "StopLogging", assumedRole(moto.Account, "ReadOnly", "eve")}, "AccessDenied"},
+		{apiCall{"missing-alarm-delete", "aws.monitoring", viaCloudTrail, "monitoring.amazonaws.com", "DeleteAlarms", iamUser("alice")}, "ResourceNotFound"},
+	}
 	var want []string
+	for _, f := range failed {
+		out, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{f.call.failedEntry(f.errorCode)}})
+		if err != nil || out.FailedEntryCount != 0 {
+			t.Fatalf("put event %s: %v %+v", f.call.id, err, out)
+		}
+	}
 	for _, e := range events {
 		out, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{e.call.entry()}})
 		if err != nil || out.FailedEntryCount != 0 {

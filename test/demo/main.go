@@ -1,18 +1,21 @@
 // Command demo is "make demo": it shows Watchkeeper doing its job on a
 // laptop with nothing but this repository and moto installed.
 //
-//  1. runs the catalog fixture demo (test/fixturedemo), if present;
-//  2. starts moto_server and seeds a drifted account: an active trail, but
+//  1. starts moto_server and seeds a drifted account: an active trail, but
 //     some metric filters and alarms deleted and the topic's subscriber gone;
-//  3. builds the real Lambda bootstrap and runs it under the Lambda Runtime
+//  2. builds the real Lambda bootstrap and runs it under the Lambda Runtime
 //     API stand-in, delivering the nightly Scheduled Event;
-//  4. deletes a metric filter through the AWS API and delivers the
+//  3. deletes a metric filter through the AWS API and delivers the
 //     CloudTrail "DeleteMetricFilter" event that EventBridge would send;
+//  4. evaluates every control's pattern against the catalog's CloudTrail
+//     fixtures and prints one line per control (-v: test/fixturedemo's
+//     full tables instead);
 //
 // printing the account before and after each run and the actions taken.
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -32,6 +35,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/watchkeeper/watchkeeper/pkg/catalog"
+	"github.com/watchkeeper/watchkeeper/pkg/catalog/catalogtest"
 	"github.com/watchkeeper/watchkeeper/pkg/notify"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/pkg/report"
@@ -48,31 +53,114 @@ const (
 )
 
 func main() {
-	skipFixtures := flag.Bool("skip-fixtures", false, "do not run test/fixturedemo first")
+	var o options
+	flag.BoolVar(&o.skipFixtures, "skip-fixtures", false, "do not evaluate the catalog fixtures at the end")
+	flag.BoolVar(&o.verbose, "v", false, "print every fixture evaluation (test/fixturedemo), not one line per control")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := run(ctx, os.Stdout, !*skipFixtures); err != nil {
+	if err := run(ctx, os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out io.Writer, fixtures bool) error {
+// options are the demo's flags.
+type options struct {
+	// skipFixtures leaves out the fixture evaluation at the end.
+	skipFixtures bool
+	// verbose prints test/fixturedemo's full tables instead of the
+	// one-line-per-control summary.
+	verbose bool
+}
+
+func run(ctx context.Context, out io.Writer, o options) error {
 	root, err := lambdart.ModuleRoot(ctx)
 	if err != nil {
 		return err
 	}
-	if fixtures {
-		if _, err := os.Stat(filepath.Join(root, "test", "fixturedemo")); err == nil {
-			heading(out, "Catalog fixtures: each control's pattern against real CloudTrail events")
-			cmd := exec.CommandContext(ctx, "go", "run", "./test/fixturedemo")
-			cmd.Dir, cmd.Stdout, cmd.Stderr = root, out, os.Stderr
-			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("fixture demo: %w", err)
-			}
+	if err := story(ctx, out, root); err != nil {
+		return err
+	}
+	if o.skipFixtures {
+		return nil
+	}
+	heading(out, "Catalog fixtures: each control's pattern against real CloudTrail events")
+	if o.verbose {
+		cmd := exec.CommandContext(ctx, "go", "run", "./test/fixturedemo")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = root, out, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("fixture demo: %w", err)
+		}
+		return nil
+	}
+	return fixtureSummary(out, catalog.Default(), catalogtest.Dir())
+}
+
+// fixtureSummary evaluates the pattern Watchkeeper writes for each control
+// (and the variants it accepts) against the catalog's CloudTrail fixtures
+// and prints one line per control: events that must match, and near misses
+// that must not. It returns an error on any mismatch, naming them.
+func fixtureSummary(out io.Writer, b catalog.Benchmark, dir string) error {
+	fixtures, err := catalogtest.Load(dir)
+	if err != nil {
+		return err
+	}
+	results := catalogtest.Evaluate(b, catalog.ProfileBenchmark, fixtures)
+	type tally struct{ match, matchOK, miss, missOK int }
+	by := map[string]*tally{}
+	var bad []string
+	for _, r := range results {
+		t := by[r.Control]
+		if t == nil {
+			t = &tally{}
+			by[r.Control] = t
+		}
+		ok := r.OK()
+		if r.Want {
+			t.match++
+		} else {
+			t.miss++
+		}
+		switch {
+		case ok && r.Want:
+			t.matchOK++
+		case ok:
+			t.missOK++
+		default:
+			bad = append(bad, fmt.Sprintf("%s %s (%s)", r.Control, r.Fixture, cmp.Or(r.Variant, "written pattern")))
 		}
 	}
+	count := func(ok, n int) string {
+		m := "✓"
+		if ok != n {
+			m = "✗"
+		}
+		return fmt.Sprintf("%s %d/%d", m, ok, n)
+	}
+	fmt.Fprintf(out, "%s, pattern profile %s: written patterns and accepted variants against %d fixtures\n", b.ID, catalog.ProfileBenchmark, len(fixtures))
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONTROL\tMATCHES\tNEAR MISSES\tTITLE")
+	for _, c := range b.Controls {
+		t := by[c.ID]
+		if t == nil {
+			t = &tally{}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, count(t.matchOK, t.match), count(t.missOK, t.miss), short(c.Title, 60))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "(go run ./test/demo -v prints every evaluation)")
+	if len(bad) > 0 {
+		return fmt.Errorf("%d fixture evaluation(s) disagree with the catalog: %s", len(bad), strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// story is the Lambda story: a drifted account healed by the nightly run
+// and by a drift event, the loop guard and a rejected event.
+func story(ctx context.Context, out io.Writer, root string) error {
 	if _, err := moto.Binary(); err != nil {
 		return fmt.Errorf("%w\n(moto is the AWS emulator the demo runs against: pip install 'moto[server]==5.2.1')", err)
 	}
@@ -172,7 +260,7 @@ func run(ctx context.Context, out io.Writer, fixtures bool) error {
 	if rss, err := p.PeakRSS(); err == nil {
 		fmt.Fprintf(out, "\nPeak RSS of the function process: %.1f MiB.\n", float64(rss)/(1<<20))
 	}
-	fmt.Fprintf(out, "Demo finished in %s.\n", time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(out, "Lambda story finished in %s.\n", time.Since(t0).Round(time.Millisecond))
 	return nil
 }
 

@@ -376,6 +376,38 @@ func TestOwnRoleEventIsSkipped(t *testing.T) {
 	}
 }
 
+// A handled call that failed (CloudTrail errorCode AccessDenied) changed
+// nothing: the bootstrap answers "skipped" and makes no AWS call, so a
+// principal without permissions cannot start full runs.
+func TestFailedCallEventIsSkipped(t *testing.T) {
+	w := reset(t)
+	compliantMinusFilter(t, w)
+	p := launch(t, nil)
+	before := readState(t)
+	calls := proxy.mark()
+	body, errP, err := p.Invoke(t.Context(), eventFile(t, "failed-delete-metric-filter.json"))
+	if err != nil || errP != nil {
+		t.Fatalf("invoke: %v %+v", err, errP)
+	}
+	var resp struct {
+		Skipped bool
+		Reason  string
+	}
+	if json.Unmarshal(body, &resp) != nil || !resp.Skipped || !strings.Contains(resp.Reason, "AccessDenied") {
+		t.Errorf("response %s", body)
+	}
+	if c := calls(); len(c) != 0 {
+		t.Errorf("failed-call event made AWS calls: %v", c)
+	}
+	if diff := cmp.Diff(before, readState(t)); diff != "" {
+		t.Errorf("state changed (-before +after):\n%s", diff)
+	}
+	eventually(func() bool { return strings.Contains(p.Stderr.String(), "nothing changed; skipped") })
+	if !strings.Contains(p.Stderr.String(), "nothing changed; skipped") {
+		t.Errorf("no log line for the skip:\n%s", p.Stderr)
+	}
+}
+
 func TestInvalidConfigurationFailsEveryInvocation(t *testing.T) {
 	w := reset(t)
 	drifted(t, w)

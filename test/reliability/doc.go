@@ -12,5 +12,9 @@
 //	-reliability.schedules N   random fault schedules in the convergence suite (default 200)
 //	-reliability.seed S        first seed; schedule i uses seed S+i (default 1)
 //	-reliability.cli N         schedules also driven through the CLI binary (default 8)
+//	-reliability.workers N     moto servers the schedules are spread over (default 4)
 //	-reliability.report FILE   write the markdown report of the figures to FILE
+//
+// A failed schedule is reported with its seed and the command line that
+// reruns exactly that schedule.
 package reliability

@@ -21,11 +21,37 @@ var (
 	firstSeed  = flag.Uint64("reliability.seed", 1, "seed of the first schedule; schedule i uses seed+i")
 	cliSample  = flag.Int("reliability.cli", 8, "how many schedules are also driven through the CLI binary")
 	reportPath = flag.String("reliability.report", "", "write the markdown reliability report to this file")
+	workers    = flag.Int("reliability.workers", 4, "moto servers the convergence suite spreads schedules over")
 )
 
+// rig is one moto_server with the proxy the code under test talks to
+// (shims plus injected faults) and a checker proxy (shims, never a fault)
+// for verification plans, so checking never consumes a fault schedule.
+type rig struct {
+	srv            *moto.Server
+	proxy, checker *awsproxy.Proxy
+}
+
+func newRig(logPath string) (*rig, error) {
+	s, err := moto.Launch(logPath)
+	if err != nil {
+		return nil, err
+	}
+	r := &rig{srv: s, proxy: awsproxy.New(s.URL), checker: awsproxy.New(s.URL)}
+	r.proxy.ShimAll()
+	r.checker.ShimAll()
+	return r, nil
+}
+
+func (r *rig) close() {
+	r.proxy.Close()
+	r.checker.Close()
+	r.srv.Stop()
+}
+
 var (
-	srv    *moto.Server
-	proxy  *awsproxy.Proxy
+	rigs   []*rig
+	main   *rig   // rigs[0]: the one every suite but convergence uses
 	bin    string // the remediator CLI
 	tmpDir string
 	figs   = newFigures()
@@ -50,15 +76,16 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "build remediator:", err)
 		return 1
 	}
-	srv, err = moto.Launch(filepath.Join(tmpDir, "moto.log"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	for i := range max(1, *workers) {
+		r, err := newRig(filepath.Join(tmpDir, fmt.Sprintf("moto-%d.log", i)))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer r.close()
+		rigs = append(rigs, r)
 	}
-	defer srv.Stop()
-	proxy = awsproxy.New(srv.URL)
-	defer proxy.Close()
-	proxy.ShimAll()
+	main = rigs[0]
 
 	started := time.Now()
 	code := m.Run()
@@ -77,8 +104,10 @@ func testMain(m *testing.M) int {
 // standard retryer (3 attempts, throttling and 5xx and resets retried) but a
 // short backoff, so hundreds of schedules fit in minutes. The CLI sample
 // runs with the SDK's default backoff.
-func cfg(region string) aws.Config {
-	c := moto.Config(proxy.URL, region)
+func (r *rig) cfg(region string) aws.Config { return cfgAt(r.proxy.URL, region) }
+
+func cfgAt(endpoint, region string) aws.Config {
+	c := moto.Config(endpoint, region)
 	c.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = 3
@@ -92,13 +121,12 @@ func cfg(region string) aws.Config {
 
 // direct is a configuration that bypasses the proxy (no faults, no shims,
 // uncounted): for reading state back without disturbing fault schedules.
-func direct(region string) aws.Config { return moto.Config(srv.URL, region) }
+func (r *rig) direct(region string) aws.Config { return moto.Config(r.srv.URL, region) }
 
 // fresh clears faults and counters and wipes moto.
-func fresh(t testing.TB) {
-	t.Helper()
-	proxy.ClearFaults()
-	proxy.SetLatency(0)
-	proxy.Reset()
-	srv.Reset(t)
+func (r *rig) fresh() error {
+	r.proxy.ClearFaults()
+	r.proxy.SetLatency(0)
+	r.proxy.Reset()
+	return r.srv.ResetErr()
 }

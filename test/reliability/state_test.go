@@ -39,11 +39,11 @@ func mustJSON(v any) string {
 }
 
 // readState reads regions' filters, alarms, topics, subscriptions and trails.
-func readState(ctx context.Context, regions ...string) (state, error) {
+func (rg *rig) readState(ctx context.Context, regions ...string) (state, error) {
 	s := state{Filters: map[string][]string{}, Alarms: map[string][]string{}, Topics: map[string][]string{},
 		Subscriptions: map[string][]string{}, Trails: map[string]string{}, Logging: map[string]bool{}}
 	for _, r := range regions {
-		c := direct(r)
+		c := rg.direct(r)
 		logs := cloudwatchlogs.NewFromConfig(c)
 		fp := cloudwatchlogs.NewDescribeMetricFiltersPaginator(logs, &cloudwatchlogs.DescribeMetricFiltersInput{})
 		for fp.HasMorePages() {

@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -839,11 +840,12 @@ func TestCISAuditAfterApply(t *testing.T) {
 
 // TestCallsIndependentOfUnrelatedResources counts the API calls of a full
 // audit of a compliant account (through the proxy) before and after
-// adding thousands of unrelated alarms and filters and dozens of log
-// groups: the count must not change (issue #3, Observe).
+// adding thousands of unrelated alarms and filters, dozens of log groups
+// and 30 unrelated metric filters on the trail's own log group: the count
+// must not change (issue #3, Observe).
 func TestCallsIndependentOfUnrelatedResources(t *testing.T) {
 	w := fresh(t)
-	seedCompliant(t, w)
+	acct := seedCompliant(t, w)
 	regions := []string{home, other, "ap-southeast-2", "sa-east-1"}
 	audit := func() (int, map[string]int) {
 		proxy.Reset()
@@ -864,6 +866,9 @@ func TestCallsIndependentOfUnrelatedResources(t *testing.T) {
 	if _, err := w.Topic(t.Context(), home, "unrelated-topic", "email:ops@example.com"); err != nil {
 		t.Fatal(err)
 	}
+	for i := range 30 {
+		putFilter(t, acct.Trail.LogGroupName, fmt.Sprintf("app-errors-%02d", i), fmt.Sprintf(`{ $.errorCode = "AppError%d" }`, i), fmt.Sprintf("AppErrors%d", i), "App")
+	}
 	noisy, noisyOps := audit()
 	if diff := cmp.Diff(quietOps, noisyOps); diff != "" {
 		t.Errorf("API calls by operation changed with unrelated resources (-quiet +noisy):\n%s", diff)
@@ -871,7 +876,7 @@ func TestCallsIndependentOfUnrelatedResources(t *testing.T) {
 	if limit := len(regions) + 12; quiet > limit {
 		t.Errorf("full audit of a compliant %d-region account made %d calls, goal at most %d: %v", len(regions), quiet, limit, quietOps)
 	}
-	t.Logf("full audit of a compliant %d-region account: %d calls (goal: at most regions+12 = %d); with 1500 unrelated alarms and 50 log groups: %d calls",
+	t.Logf("full audit of a compliant %d-region account: %d calls (goal: at most regions+12 = %d); with 1500 unrelated alarms, 50 log groups and 30 unrelated filters on the trail's log group: %d calls",
 		len(regions), quiet, len(regions)+12, noisy)
 }
 

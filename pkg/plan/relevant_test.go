@@ -1,0 +1,40 @@
+package plan_test
+
+import (
+	"testing"
+
+	"github.com/watchkeeper/watchkeeper/pkg/catalog"
+	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/plan"
+)
+
+// TestRelevantFilter: only filters that could satisfy an active control
+// are worth an alarm lookup (reviewer's D3a).
+func TestRelevantFilter(t *testing.T) {
+	cmk := control(t, "cmk-disable-or-delete")
+	counting := func(pattern string, dims map[string]string) inspect.MetricFilter {
+		return inspect.MetricFilter{Name: "f", Pattern: pattern, Transformations: []inspect.MetricTransformation{
+			{MetricName: "M", MetricNamespace: "N", MetricValue: "1", Dimensions: dims}}}
+	}
+	rel := plan.RelevantFilter(plan.Options{Benchmark: bench()})
+	for _, tc := range []struct {
+		name string
+		f    inspect.MetricFilter
+		want bool
+	}{
+		{"the control's own pattern", counting(cmk.PatternFor(catalog.ProfileBenchmark), nil), true},
+		{"an equivalent pattern under another name", counting(`{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}`, nil), true},
+		{"an unrelated application filter", counting(`{ $.errorCode = "AppError1" }`, nil), false},
+		{"matching but with dimensions", counting(cmk.PatternFor(catalog.ProfileBenchmark), map[string]string{"EventName": "$.eventName"}), false},
+		{"matching but not counting", inspect.MetricFilter{Pattern: cmk.PatternFor(catalog.ProfileBenchmark), Transformations: []inspect.MetricTransformation{{MetricName: "M", MetricValue: "$.x"}}}, false},
+		{"unparseable", counting(`{ $.eventName = `, nil), false},
+	} {
+		if got := rel(tc.f); got != tc.want {
+			t.Errorf("%s: relevant = %t, want %t", tc.name, got, tc.want)
+		}
+	}
+	excluded := plan.RelevantFilter(plan.Options{Benchmark: bench(), Exclude: []string{cmk.ID}})
+	if excluded(counting(cmk.PatternFor(catalog.ProfileBenchmark), nil)) {
+		t.Error("a filter only an excluded control needs is relevant")
+	}
+}
