@@ -196,17 +196,10 @@ func (o *observation) alarmNotifies(a Alarm) bool {
 	if !a.ActionsEnabled {
 		return false
 	}
-	for _, act := range a.AlarmActions {
+	return slices.ContainsFunc(a.AlarmActions, func(act string) bool {
 		t, ok := o.topics[act]
-		if !ok || !t.Exists || t.Error != "" || t.ConfirmedSubscriptions == 0 {
-			continue
-		}
-		if t.KMSKeyID != "" && (t.KMS == nil || t.KMS.Error != "" || t.KMS.AWSManaged || !t.KMS.CloudWatchCanUse) {
-			continue
-		}
-		return true
-	}
-	return false
+		return ok && t.Delivers()
+	})
 }
 
 // lookUpMetric starts DescribeAlarmsForMetric for mk (once per

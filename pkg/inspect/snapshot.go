@@ -199,6 +199,22 @@ type Topic struct {
 	KMS *TopicKey `json:"kms,omitempty"`
 }
 
+// Delivers reports whether a notification an alarm sends to t reaches a
+// subscriber: the topic exists and was read, it has a confirmed
+// subscription, and if it is encrypted, its key is one CloudWatch may use
+// (not the AWS managed alias/aws/sns key, whose policy CloudWatch can never
+// use). This is the single statement of the rule; the planner's reasons
+// (plan.judgeTopic) are tested to agree with it.
+func (t Topic) Delivers() bool {
+	if !t.Exists || t.Error != "" || t.ConfirmedSubscriptions == 0 {
+		return false
+	}
+	if t.KMSKeyID != "" && (t.KMS == nil || t.KMS.Error != "" || t.KMS.AWSManaged || !t.KMS.CloudWatchCanUse) {
+		return false
+	}
+	return true
+}
+
 // Subscription is one SNS subscription.
 type Subscription struct {
 	ARN      string `json:"arn"` // "PendingConfirmation" while unconfirmed
