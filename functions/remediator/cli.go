@@ -36,7 +36,9 @@ const exitHelp = `Exit codes (audit, plan, apply):
      could not be evaluated (e.g. not enabled; each is named on stderr
      with the reason)
   1  could not evaluate at all: bad flags, no credentials, the caller's
-     identity or region list unreadable (the cause is on stderr)
+     identity or region list unreadable (the cause is on stderr); or apply
+     changed the account but could not re-read it before the deadline (the
+     report lists what was applied and is not final)
 `
 
 // runCLI runs one command and returns the process exit code.

@@ -229,7 +229,8 @@ func (f *engineFlags) options(mode string) (engine.Options, error) {
 // compliant after applying), 2 not compliant or actions pending (audit
 // too: a configured subscription not yet made is pending), or some region
 // could not be evaluated (named on stderr), 1 the account could not be
-// evaluated at all (bad flags, no credentials), with the cause on stderr.
+// evaluated at all (bad flags, no credentials), or apply's changes could
+// not be verified (engine.ErrUnverified), with the cause on stderr.
 func runEngine(mode string, args []string, stdout, stderr io.Writer) int {
 	var f engineFlags
 	fs := newEngineFlagSet(mode, &f, stderr)
@@ -307,11 +308,11 @@ func runEngine(mode string, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "remediator %s: region %s could not be evaluated: %s\n", mode, g.Region, strings.Join(g.Reasons, "; "))
 		}
 	}
-	return exitCode(mode, rep.Compliant, len(rep.Pending()))
+	return exitCode(rep.Compliant, len(rep.Pending()))
 }
 
 // exitCode maps a finished run to the process exit code.
-func exitCode(mode string, compliant bool, pending int) int {
+func exitCode(compliant bool, pending int) int {
 	switch {
 	case !compliant:
 		return exitNonCompliant

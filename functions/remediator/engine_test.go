@@ -180,7 +180,7 @@ func TestExitCode(t *testing.T) {
 		{"apply", true, 1, exitNonCompliant}, // did not converge
 		{"apply", false, 0, exitNonCompliant},
 	} {
-		if got := exitCode(tc.mode, tc.compliant, tc.pending); got != tc.want {
+		if got := exitCode(tc.compliant, tc.pending); got != tc.want {
 			t.Errorf("exitCode(%s, compliant=%t, pending=%d) = %d, want %d", tc.mode, tc.compliant, tc.pending, got, tc.want)
 		}
 	}

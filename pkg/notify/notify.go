@@ -120,9 +120,6 @@ func Message(run Run) string {
 		if !t.Time.IsZero() {
 			line("At:         %s", t.Time.UTC().Format(time.RFC3339))
 		}
-		if t.ErrorCode != "" {
-			line("Note:       the call failed with %s, so it changed nothing itself", field(t.ErrorCode))
-		}
 	}
 	line("Duration:   %s", run.Duration.Round(time.Millisecond))
 	line("")
