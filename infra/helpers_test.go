@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/watchkeeper/watchkeeper/test/cfn"
 )
 
 func TestMain(m *testing.M) {
@@ -81,7 +81,7 @@ func synth(t *testing.T, name string, cfg Config) *fixture {
 		ModuleRoot: moduleRoot(t),
 	})
 	tpl := assertions.Template_FromStack(stack, nil)
-	f := &fixture{stack: stack, tpl: tpl, doc: resolvePseudo(toMap(t, tpl.ToJSON())).(map[string]any)}
+	f := &fixture{stack: stack, tpl: tpl, doc: cfn.ResolvePseudo(toMap(t, tpl.ToJSON()), pseudoParameters).(map[string]any)}
 	fixtures[name] = f
 	return f
 }
@@ -202,44 +202,4 @@ var pseudoParameters = map[string]string{
 	"AWS::AccountId": testAccount,
 	"AWS::Region":    testRegion,
 	"AWS::URLSuffix": "amazonaws.com",
-}
-
-// resolvePseudo replaces {"Ref": pseudo parameter} with its value and
-// folds {"Fn::Join": ["", parts]} whose parts are then all strings, so
-// tests compare ARNs as the strings CloudFormation would produce.
-func resolvePseudo(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		if r, ok := t["Ref"].(string); ok && len(t) == 1 {
-			if s, ok := pseudoParameters[r]; ok {
-				return s
-			}
-		}
-		for k, e := range t {
-			t[k] = resolvePseudo(e)
-		}
-		if j, ok := t["Fn::Join"].([]any); ok && len(t) == 1 && len(j) == 2 {
-			sep, _ := j[0].(string)
-			parts, _ := j[1].([]any)
-			var b strings.Builder
-			for i, p := range parts {
-				s, ok := p.(string)
-				if !ok {
-					return t
-				}
-				if i > 0 {
-					b.WriteString(sep)
-				}
-				b.WriteString(s)
-			}
-			return b.String()
-		}
-		return t
-	case []any:
-		for i, e := range t {
-			t[i] = resolvePseudo(e)
-		}
-		return t
-	}
-	return v
 }

@@ -675,12 +675,7 @@ func TestNoWarningWhenNotificationEmailsAreSet(t *testing.T) {
 // the managed trail fully (it can re-attach CloudWatch Logs, which only
 // "full" does), targets it by name, and synth says nothing.
 func TestManagedTrailDefaultsToFullHealing(t *testing.T) {
-	var c iamCase
-	for _, tc := range iamCases() {
-		if tc.fixture == "apply-auto-trail" {
-			c = tc
-		}
-	}
+	c := iamCaseNamed(t, "apply-auto-trail")
 	f := synth(t, c.fixture, c.cfg)
 	_, fn := f.only(t, "AWS::Lambda::Function")
 	vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
@@ -694,12 +689,7 @@ func TestManagedTrailDefaultsToFullHealing(t *testing.T) {
 // A trailHealing the user set explicitly is respected, with a synth warning
 // that the managed trail will not be fully restored.
 func TestExplicitTrailHealingWithManagedTrailIsRespectedAndWarned(t *testing.T) {
-	var c iamCase
-	for _, tc := range iamCases() {
-		if tc.fixture == "apply-safe-trail" {
-			c = tc
-		}
-	}
+	c := iamCaseNamed(t, "apply-safe-trail")
 	f := synth(t, c.fixture, c.cfg)
 	_, fn := f.only(t, "AWS::Lambda::Function")
 	if got := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)["WATCHKEEPER_TRAIL_HEALING"]; got != "safe" {
@@ -763,4 +753,16 @@ func TestTrailBucketPolicyIsLimitedToTheManagedTrail(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("trail bucket policy (-want +got):\n%s", diff)
 	}
+}
+
+// iamCaseNamed returns the IAM case whose fixture is name.
+func iamCaseNamed(t *testing.T, name string) iamCase {
+	t.Helper()
+	for _, tc := range iamCases() {
+		if tc.fixture == name {
+			return tc
+		}
+	}
+	t.Fatalf("no IAM case %q", name)
+	return iamCase{}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,19 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/watchkeeper/watchkeeper/pkg/trigger"
+	"github.com/watchkeeper/watchkeeper/test/memtest"
 )
-
-// allocated returns the bytes f allocates on the heap (TotalAlloc delta).
-func allocated(f func()) uint64 {
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
-const memBound = 64 << 20
 
 // recordingEndpoint points every AWS client at a server that counts the
 // requests it gets and refuses them (403, not retried), with credentials and
@@ -55,7 +43,7 @@ func cliRejects(t *testing.T, calls *atomic.Int64, args []string, want ...string
 	var stdout, stderr bytes.Buffer
 	var code int
 	before := calls.Load()
-	n := allocated(func() { code = runCLI(args, &stdout, &stderr) })
+	n := memtest.Allocated(func() { code = runCLI(args, &stdout, &stderr) })
 	if code != exitError {
 		t.Errorf("exit %d, want %d; stderr: %.500s", code, exitError, stderr.String())
 	}
@@ -70,8 +58,8 @@ func cliRejects(t *testing.T, calls *atomic.Int64, args []string, want ...string
 			t.Errorf("stderr does not mention %q: %.500s", w, stderr.String())
 		}
 	}
-	if n > memBound {
-		t.Errorf("allocated %d MiB, want < %d", n>>20, memBound>>20)
+	if n > memtest.Bound {
+		t.Errorf("allocated %d MiB, want < %d", n>>20, memtest.Bound>>20)
 	}
 	return stderr.String()
 }
@@ -211,7 +199,7 @@ func TestInvokeHostilePayloads(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, nil, healedReport(), nil)
 			var err error
-			n := allocated(func() { _, err = f.h.Invoke(t.Context(), []byte(tc.payload)) })
+			n := memtest.Allocated(func() { _, err = f.h.Invoke(t.Context(), []byte(tc.payload)) })
 			var de *trigger.DecodeError
 			if !errors.As(err, &de) {
 				t.Fatalf("Invoke error = %v, want a *trigger.DecodeError", err)
@@ -227,8 +215,8 @@ func TestInvokeHostilePayloads(t *testing.T) {
 					t.Errorf("log line of %d bytes: the payload is echoed", len(line))
 				}
 			}
-			if n > memBound {
-				t.Errorf("allocated %d MiB for a %d-byte payload, want < %d", n>>20, len(tc.payload), memBound>>20)
+			if n > memtest.Bound {
+				t.Errorf("allocated %d MiB for a %d-byte payload, want < %d", n>>20, len(tc.payload), memtest.Bound>>20)
 			}
 		})
 	}

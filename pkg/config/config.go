@@ -24,6 +24,7 @@ import (
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/pkg/trigger"
+	"github.com/watchkeeper/watchkeeper/pkg/truncate"
 )
 
 // Environment variable names (docs/contracts.md).
@@ -552,14 +553,5 @@ func isKMSKey(s string) bool {
 	return isARN(s, "kms", "key/") || isARN(s, "kms", "alias/")
 }
 
-func clip(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// clip shortens an untrusted value before it is quoted in an error.
+func clip(s string) string { return truncate.String(s, 80) }

@@ -3,23 +3,13 @@ package config_test
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/watchkeeper/watchkeeper/pkg/config"
+	"github.com/watchkeeper/watchkeeper/test/memtest"
 )
-
-// allocated returns the bytes f allocates on the heap (TotalAlloc delta).
-func allocated(f func()) uint64 {
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // rejects runs FromEnv on m (plus AWS_REGION) and requires an error naming
 // exactly vars, clipped, in bounded memory.
@@ -29,7 +19,7 @@ func rejects(t *testing.T, m map[string]string, vars ...string) error {
 		m["AWS_REGION"] = "us-east-1"
 	}
 	var err error
-	n := allocated(func() { _, err = config.FromEnv(env(m)) })
+	n := memtest.Allocated(func() { _, err = config.FromEnv(env(m)) })
 	if err == nil {
 		t.Fatal("FromEnv accepted it")
 	}
@@ -54,8 +44,8 @@ func rejects(t *testing.T, m map[string]string, vars ...string) error {
 	if len(err.Error()) > 512*len(vars)+2048 || !utf8.ValidString(err.Error()) {
 		t.Errorf("error is %d bytes (valid UTF-8 %v); hostile values must be clipped", len(err.Error()), utf8.ValidString(err.Error()))
 	}
-	if n > 64<<20 {
-		t.Errorf("FromEnv allocated %d MiB, want < 64", n>>20)
+	if n > memtest.Bound {
+		t.Errorf("FromEnv allocated %d MiB, want < %d", n>>20, memtest.Bound>>20)
 	}
 	return err
 }

@@ -3,24 +3,12 @@ package filterpattern_test
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/watchkeeper/watchkeeper/pkg/filterpattern"
+	"github.com/watchkeeper/watchkeeper/test/memtest"
 )
-
-// allocated returns the bytes f allocates on the heap (TotalAlloc delta).
-func allocated(f func()) uint64 {
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
-const memBound = 64 << 20
 
 // TestParseHugeInputs: inputs far beyond MaxLength are refused from their
 // length alone, without being scanned or copied.
@@ -37,7 +25,7 @@ func TestParseHugeInputs(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var err error
-			n := allocated(func() { _, err = filterpattern.Parse(s) })
+			n := memtest.Allocated(func() { _, err = filterpattern.Parse(s) })
 			var se *filterpattern.SyntaxError
 			if !errors.As(err, &se) || se.Pos != filterpattern.MaxLength || !strings.Contains(se.Expected, "at most 1024 bytes") {
 				t.Fatalf("Parse = %v, want a length SyntaxError", err)
@@ -90,7 +78,7 @@ func TestWidestPatterns(t *testing.T) {
 			s := widest(tc.op, tc.distinct)
 			var p, q *filterpattern.Pattern
 			var err error
-			n := allocated(func() {
+			n := memtest.Allocated(func() {
 				p, err = filterpattern.Parse(s)
 				if err != nil {
 					return
@@ -118,8 +106,8 @@ func TestWidestPatterns(t *testing.T) {
 			if got := filterpattern.Equivalent(p, q); got != wantEq {
 				t.Errorf("Equivalent(p, p minus a term) = %v, want %v", got, wantEq)
 			}
-			if n > memBound {
-				t.Errorf("%d terms: allocated %d MiB, want < %d", len(p.Atoms()), n>>20, memBound>>20)
+			if n > memtest.Bound {
+				t.Errorf("%d terms: allocated %d MiB, want < %d", len(p.Atoms()), n>>20, memtest.Bound>>20)
 			}
 		})
 	}
@@ -197,7 +185,7 @@ func TestMatchHostileEvents(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got bool
 			var err error
-			n := allocated(func() { got, err = p.Match([]byte(tc.event)) })
+			n := memtest.Allocated(func() { got, err = p.Match([]byte(tc.event)) })
 			if tc.tooBig {
 				if !errors.Is(err, filterpattern.ErrEventTooLarge) {
 					t.Errorf("Match = %v, %v; want ErrEventTooLarge", got, err)
@@ -211,8 +199,8 @@ func TestMatchHostileEvents(t *testing.T) {
 					t.Errorf("Match = %v, %v; want %v", got, err, tc.want)
 				}
 			}
-			if n > memBound {
-				t.Errorf("matching a %d-byte event allocated %d MiB, want < %d", len(tc.event), n>>20, memBound>>20)
+			if n > memtest.Bound {
+				t.Errorf("matching a %d-byte event allocated %d MiB, want < %d", len(tc.event), n>>20, memtest.Bound>>20)
 			}
 		})
 	}
@@ -225,8 +213,8 @@ func TestMatchNonObjectMemory(t *testing.T) {
 	p := filterpattern.MustParse(`{ $.a NOT EXISTS }`)
 	event := []byte(`[` + strings.Repeat("1,", (filterpattern.MaxEventSize-8)/2) + `1]`) // just under the size limit
 	var err error
-	n := allocated(func() { _, err = p.Match(event) })
-	if !errors.Is(err, filterpattern.ErrNotJSONObject) || n > memBound {
-		t.Errorf("Match = %v after allocating %d MiB, want ErrNotJSONObject within %d MiB", err, n>>20, memBound>>20)
+	n := memtest.Allocated(func() { _, err = p.Match(event) })
+	if !errors.Is(err, filterpattern.ErrNotJSONObject) || n > memtest.Bound {
+		t.Errorf("Match = %v after allocating %d MiB, want ErrNotJSONObject within %d MiB", err, n>>20, memtest.Bound>>20)
 	}
 }

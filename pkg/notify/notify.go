@@ -18,6 +18,7 @@ import (
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/pkg/report"
 	"github.com/watchkeeper/watchkeeper/pkg/trigger"
+	"github.com/watchkeeper/watchkeeper/pkg/truncate"
 )
 
 // Run is one completed invocation.
@@ -291,16 +292,7 @@ func printable(s string) string {
 }
 
 // clip shortens s to at most max bytes on a rune boundary, marking the cut.
-func clip(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func clip(s string, max int) string { return truncate.String(s, max) }
 
 // notes shortens the plan's warnings for the summary: each once, on one
 // line of at most maxNote bytes (cut after a clause when one ends in the

@@ -2,29 +2,13 @@ package trigger_test
 
 import (
 	"errors"
-	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/watchkeeper/watchkeeper/pkg/trigger"
+	"github.com/watchkeeper/watchkeeper/test/memtest"
 )
-
-// memBound is the generous allocation budget of one hostile decode: the
-// Lambda runs in 128 MB, and a hostile event must not be able to spend half
-// of it.
-const memBound = 64 << 20
-
-// allocated returns the bytes f allocates on the heap (TotalAlloc delta).
-// It measures work done, so it does not depend on when the GC runs.
-func allocated(f func()) uint64 {
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // decodeHostile decodes raw, requires a *DecodeError naming field (and
 // containing problem), a clipped message and bounded memory.
@@ -32,7 +16,7 @@ func decodeHostile(t *testing.T, raw []byte, field, problem string) {
 	t.Helper()
 	var err error
 	var got trigger.Trigger
-	n := allocated(func() { got, err = trigger.Decode(raw) })
+	n := memtest.Allocated(func() { got, err = trigger.Decode(raw) })
 	if err == nil {
 		t.Fatalf("Decode accepted a hostile event: %+v", got)
 	}
@@ -46,8 +30,8 @@ func decodeHostile(t *testing.T, raw []byte, field, problem string) {
 	if len(err.Error()) > 1024 || !utf8.ValidString(err.Error()) {
 		t.Errorf("error message is %d bytes (valid UTF-8: %v); hostile input must be clipped", len(err.Error()), utf8.ValidString(err.Error()))
 	}
-	if n > memBound {
-		t.Errorf("decoding %d bytes allocated %d MiB, want < %d MiB", len(raw), n>>20, memBound>>20)
+	if n > memtest.Bound {
+		t.Errorf("decoding %d bytes allocated %d MiB, want < %d MiB", len(raw), n>>20, memtest.Bound>>20)
 	}
 }
 
@@ -102,14 +86,14 @@ func TestDecodeLargestAcceptedEvent(t *testing.T) {
 	}
 	var tr trigger.Trigger
 	var err error
-	n := allocated(func() { tr, err = trigger.Decode(raw) })
+	n := memtest.Allocated(func() { tr, err = trigger.Decode(raw) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(tr.Resources) != 10 || tr.Call.Name != "DeleteAlarms" {
 		t.Errorf("resources = %d (%v), call %s", len(tr.Resources), tr.Resources, tr.Call.Name)
 	}
-	if n > memBound {
+	if n > memtest.Bound {
 		t.Errorf("allocated %d MiB", n>>20)
 	}
 	if d := tr.Describe(); len(d) > 4096 {

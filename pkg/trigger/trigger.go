@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/watchkeeper/watchkeeper/pkg/truncate"
 )
 
 // MaxEventBytes bounds the raw events Decode accepts. EventBridge limits a
@@ -667,13 +669,4 @@ func IsRegionName(s string) bool {
 func clip(s string) string { return clipN(s, 80) }
 
 // clipN shortens s to at most max bytes (plus an ellipsis) on a rune boundary.
-func clipN(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func clipN(s string, max int) string { return truncate.String(s, max) }

@@ -13,6 +13,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/watchkeeper/watchkeeper/test/cfn"
 	"github.com/watchkeeper/watchkeeper/test/moto"
 )
 
@@ -80,7 +81,7 @@ const viaCloudTrail = "AWS API Call via CloudTrail"
 // them (PutEvents: "source ... cannot start with aws." — AWS events come
 // only from the services), which is why this proof needs an emulator.
 func TestDriftPatternOnMotoEventBridge(t *testing.T) {
-	pattern, err := json.Marshal(resolvePseudo(driftPattern(t)))
+	pattern, err := json.Marshal(cfn.ResolvePseudo(driftPattern(t), motoPseudo))
 	if err != nil {
 		t.Fatal(err)
 	}
