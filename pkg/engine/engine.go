@@ -251,6 +251,10 @@ func (e *Engine) inspector() *inspect.Inspector {
 		// Alarms are looked up only on metrics of filters that satisfy a
 		// control, so unrelated filters on the trail's log group cost nothing.
 		RelevantFilter: plan.RelevantFilter(e.opts.Plan),
+		// A person's alarm on a metric is looked up only when
+		// Watchkeeper's own alarms there would not notify, judged by the
+		// planner's own alarm verdict.
+		AlarmNotifies: plan.AlarmNotifies(e.opts.Plan),
 	})
 }
 
@@ -261,5 +265,5 @@ func (e *Engine) inspectClients(region string) inspect.Clients {
 
 func (e *Engine) applyClients(region string) apply.Clients {
 	c := e.clients.get(region)
-	return apply.Clients{CloudTrail: c.cloudTrail, Logs: c.logs, CloudWatch: c.cloudWatch, SNS: c.sns}
+	return apply.Clients{CloudTrail: c.cloudTrail, Logs: c.logs, CloudWatch: c.cloudWatch, SNS: c.sns, KMS: c.kms}
 }

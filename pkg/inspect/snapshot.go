@@ -43,8 +43,21 @@ type Region struct {
 	// ERROR with this cause and still plans for every other region.
 	Error string `json:"error,omitempty"`
 	// TrailARNs are the trails DescribeTrails returned in this region,
-	// shadow trails of multi-region trails included.
+	// shadow trails of multi-region trails included. It is empty for every
+	// region but the home region when CoveredBy is set: a trail covering
+	// every region made listing each region's trails unnecessary.
 	TrailARNs []string `json:"trailArns"`
+	// CoveredBy is the ARN of a trail seen from the home region that
+	// covers every region: multi-region, logging, and recording read and
+	// write management events (a classic selector with
+	// IncludeManagementEvents and ReadWriteType All, or an advanced
+	// selector on eventCategory Management without readOnly). DescribeTrails
+	// in the home region lists every multi-region trail of the account
+	// (shadow trails), so when such a trail exists the other regions are
+	// not listed. "" when no trail seen from the home region covers every
+	// region (then every region was listed), or the region has Error. The
+	// planner still judges the trail itself (Snapshot.Trails).
+	CoveredBy string `json:"coveredBy,omitempty"`
 }
 
 // Trail is a CloudTrail trail and its status.
@@ -152,27 +165,47 @@ type MetricTransformation struct {
 	// publishes one series per dimension value and none without
 	// dimensions, so an alarm on the dimensionless metric never fires.
 	Dimensions map[string]string `json:"dimensions,omitempty"`
-	// Unit is not modelled: the controls never need it.
+	// Unit is the unit the metric is published with; "" means the
+	// PutMetricFilter default, None. An alarm that names another unit
+	// watches a series that never gets data.
+	Unit string `json:"unit,omitempty"`
 }
 
-// Alarm is a CloudWatch metric alarm.
+// Alarm is a CloudWatch metric alarm: every field that decides whether one
+// matching event becomes a notification (the planner simulates it).
 type Alarm struct {
-	Name               string   `json:"name"`
-	ARN                string   `json:"arn"`
-	Region             string   `json:"region"`
-	MetricName         string   `json:"metricName"`
-	Namespace          string   `json:"namespace"`
-	Statistic          string   `json:"statistic"`
-	Period             int32    `json:"period"`
-	EvaluationPeriods  int32    `json:"evaluationPeriods"`
-	Threshold          float64  `json:"threshold"`
-	ComparisonOperator string   `json:"comparisonOperator"`
-	TreatMissingData   string   `json:"treatMissingData,omitempty"`
-	ActionsEnabled     bool     `json:"actionsEnabled"`
-	AlarmActions       []string `json:"alarmActions"`
-	// HasDimensions is true when the alarm filters on metric dimensions;
-	// such an alarm does not watch the filter's dimensionless metric.
-	HasDimensions bool `json:"hasDimensions,omitempty"`
+	Name       string `json:"name"`
+	ARN        string `json:"arn"`
+	Region     string `json:"region"`
+	MetricName string `json:"metricName"`
+	Namespace  string `json:"namespace"`
+	// Dimensions are the metric dimensions the alarm selects, nil for none.
+	Dimensions map[string]string `json:"dimensions,omitempty"`
+	// Statistic is Sum, SampleCount, Average, Minimum or Maximum; "" when
+	// ExtendedStatistic (a percentile such as p99) is used instead.
+	Statistic         string `json:"statistic,omitempty"`
+	ExtendedStatistic string `json:"extendedStatistic,omitempty"`
+	// Unit is the unit the alarm asks for, "" when none is specified.
+	Unit              string `json:"unit,omitempty"`
+	Period            int32  `json:"period"`
+	EvaluationPeriods int32  `json:"evaluationPeriods"`
+	// DatapointsToAlarm is 0 when unset (then it equals EvaluationPeriods).
+	DatapointsToAlarm  int32   `json:"datapointsToAlarm,omitempty"`
+	Threshold          float64 `json:"threshold"`
+	ComparisonOperator string  `json:"comparisonOperator"`
+	// ThresholdMetricID is set for anomaly-detection alarms, whose
+	// threshold is a band computed by a metric-math expression.
+	ThresholdMetricID string `json:"thresholdMetricId,omitempty"`
+	// MetricMath is true when the alarm is defined by Metrics (metric math
+	// or anomaly detection) rather than by one MetricName.
+	MetricMath       bool     `json:"metricMath,omitempty"`
+	TreatMissingData string   `json:"treatMissingData,omitempty"`
+	ActionsEnabled   bool     `json:"actionsEnabled"`
+	AlarmActions     []string `json:"alarmActions"`
+	// StateValue is the alarm's current state: OK, ALARM or
+	// INSUFFICIENT_DATA ("" when not reported).
+	StateValue string `json:"stateValue,omitempty"`
+	// Tags are not read: ownership is by name (NamePrefix).
 }
 
 // Topic is an SNS topic an alarm notifies.
@@ -193,26 +226,13 @@ type Topic struct {
 	// Subscriptions lists every subscription (protocol and endpoint), so the
 	// planner never subscribes the same endpoint twice.
 	Subscriptions []Subscription `json:"subscriptions"`
+	// Policy is the topic's access policy document (the Policy attribute),
+	// "" when it has none.
+	Policy string `json:"policy,omitempty"`
 	// KMSKeyID is the topic's KmsMasterKeyId attribute, "" if unencrypted.
 	KMSKeyID string `json:"kmsKeyId,omitempty"`
-	// KMS is the key's observed policy verdict; nil when unencrypted.
+	// KMS is what was observed of the key; nil when unencrypted.
 	KMS *TopicKey `json:"kms,omitempty"`
-}
-
-// Delivers reports whether a notification an alarm sends to t reaches a
-// subscriber: the topic exists and was read, it has a confirmed
-// subscription, and if it is encrypted, its key is one CloudWatch may use
-// (not the AWS managed alias/aws/sns key, whose policy CloudWatch can never
-// use). This is the single statement of the rule; the planner's reasons
-// (plan.judgeTopic) are tested to agree with it.
-func (t Topic) Delivers() bool {
-	if !t.Exists || t.Error != "" || t.ConfirmedSubscriptions == 0 {
-		return false
-	}
-	if t.KMSKeyID != "" && (t.KMS == nil || t.KMS.Error != "" || t.KMS.AWSManaged || !t.KMS.CloudWatchCanUse) {
-		return false
-	}
-	return true
 }
 
 // Subscription is one SNS subscription.
@@ -228,16 +248,19 @@ func (s Subscription) Confirmed() bool {
 	return len(s.ARN) > 4 && s.ARN[:4] == "arn:"
 }
 
-// TopicKey is what Watchkeeper learned about a topic's KMS key.
+// TopicKey is what Watchkeeper observed of a topic's KMS key.
 type TopicKey struct {
 	KeyARN string `json:"keyArn,omitempty"`
-	// AWSManaged is true for alias/aws/sns, whose policy CloudWatch can
-	// never use: alarm notifications to such a topic are silently dropped.
+	// AWSManaged is true for alias/aws/sns (and any key whose KeyManager
+	// is AWS), whose policy CloudWatch can never use: alarm notifications
+	// to such a topic are silently dropped.
 	AWSManaged bool `json:"awsManaged"`
-	// CloudWatchCanUse is true when the key policy lets the
-	// cloudwatch.amazonaws.com service principal call kms:GenerateDataKey*
-	// and kms:Decrypt.
-	CloudWatchCanUse bool `json:"cloudWatchCanUse"`
+	// KeyState is DescribeKey's KeyState (Enabled, Disabled,
+	// PendingDeletion, PendingImport, ...); "" when not read.
+	KeyState string `json:"keyState,omitempty"`
+	// Policy is the key's "default" key policy document; "" when not read
+	// (AWS managed keys, keys of another account).
+	Policy string `json:"policy,omitempty"`
 	// Error is set when the key or its policy could not be read.
 	Error string `json:"error,omitempty"`
 }

@@ -334,8 +334,8 @@ func scenarios(t *testing.T) []scenario {
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusFail})
 				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeFilterNotValid)
-				wantReason(t, r, "team-kms", "publishes its metric with dimensions (EventName=$.eventName)", "never fires")
+				wantCode(t, r, plan.CodeMetricMismatch)
+				wantReason(t, r, "team-kms-alarm", "without dimensions", "EventName=$.eventName", "gets no data")
 				wantActions(t, p, filterTarget(cmk), alarmTarget(cmk))
 				if a := action(t, p, plan.PutMetricAlarm).Alarm; a.MetricName != cmk.MetricName || a.Namespace != "CISBenchmark" {
 					t.Errorf("alarm %+v, want it on Watchkeeper's own dimensionless metric", a)
@@ -382,8 +382,8 @@ func scenarios(t *testing.T) []scenario {
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{root.Key: plan.StatusFail})
 				r := result(t, p, root.Key)
-				wantCode(t, r, plan.CodeFilterNotValid)
-				wantReason(t, r, "matches every CloudTrail event")
+				wantCode(t, r, plan.CodeFilterTooBroad)
+				wantReason(t, r, "everything", "routine activity", "sits in ALARM")
 				wantActions(t, p, filterTarget(root), alarmTarget(root))
 			},
 		},
@@ -402,7 +402,7 @@ func scenarios(t *testing.T) []scenario {
 			},
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{sgc.Key: plan.StatusFail})
-				wantCode(t, result(t, p, sgc.Key), plan.CodeFilterNotValid)
+				wantCode(t, result(t, p, sgc.Key), plan.CodeTransformationNotValid)
 				wantActions(t, p, filterTarget(sgc))
 			},
 		},
@@ -535,7 +535,7 @@ func scenarios(t *testing.T) []scenario {
 				s := compliantAccount()
 				tp := s.Topics[ourTopic]
 				tp.KMSKeyID = "arn:aws:kms:us-east-1:123456789012:key/1234"
-				tp.KMS = &inspect.TopicKey{KeyARN: tp.KMSKeyID}
+				tp.KMS = &inspect.TopicKey{KeyARN: tp.KMSKeyID, KeyState: "Enabled", Policy: rootOnlyKeyPolicy}
 				s.Topics[ourTopic] = tp
 				return s
 			},
@@ -543,7 +543,7 @@ func scenarios(t *testing.T) []scenario {
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusFail, nil)
 				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeTopicInvalid)
+				wantCode(t, r, plan.CodeTopicKeyNotUsable)
 				wantReason(t, r, "key/1234", "cloudwatch.amazonaws.com", "kms:GenerateDataKey*")
 				wantActions(t, p)
 			},
@@ -562,7 +562,7 @@ func scenarios(t *testing.T) []scenario {
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusFail, nil)
 				r := result(t, p, root.Key)
-				wantCode(t, r, plan.CodeTopicInvalid)
+				wantCode(t, r, plan.CodeTopicKeyNotUsable)
 				wantReason(t, r, "alias/aws/sns", "customer managed key")
 			},
 		},
@@ -799,8 +799,8 @@ func scenarios(t *testing.T) []scenario {
 				}
 				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"), "StartLogging us-east-1 "+trailARN(home, account, "main"))
 				for _, a := range p.Actions {
-					if !strings.Contains(a.Reason, "for region coverage") {
-						t.Errorf("%s reason %q does not say it is for region coverage", a.Kind, a.Reason)
+					if !a.Coverage || len(a.Controls) != 0 {
+						t.Errorf("%s: Coverage=%t controls=%v, want an action for region coverage only", a.Kind, a.Coverage, a.Controls)
 					}
 				}
 			},
@@ -1218,17 +1218,31 @@ func scenarios(t *testing.T) []scenario {
 			},
 		},
 		scenario{
-			name: "our alarm's definition drifted but it still notifies: left alone while the control passes",
+			name: "our alarm drifted to a threshold one event never reaches and breaching missing data: FAIL, rewritten",
 			snap: func() inspect.Snapshot {
 				s := compliantAccount()
 				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *inspect.Alarm) { a.Threshold = 5; a.TreatMissingData = "breaching" })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
-				// A threshold of 5 still alarms: the control passes and
-				// nothing is rewritten while it does.
+				// One event never reaches a Sum of 5, and breaching missing
+				// data keeps the alarm in ALARM (CloudWatch User Guide,
+				// "Configuring how CloudWatch alarms treat missing data").
+				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{sgc.Key: plan.StatusFail})
+				wantCode(t, result(t, p, sgc.Key), plan.CodeAlarmConditionNotValid)
+				wantActions(t, p, alarmTarget(sgc))
+			},
+		},
+		scenario{
+			name: "our alarm drifted but it still notifies: PASS, and restored to its definition",
+			snap: func() inspect.Snapshot {
+				s := compliantAccount()
+				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *inspect.Alarm) { a.Period = 60 })
+				return s
+			},
+			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusPass, nil)
-				wantActions(t, p)
+				wantActions(t, p, alarmTarget(sgc))
 			},
 		},
 		scenario{
@@ -1688,8 +1702,7 @@ func checkInvariants(t *testing.T, p plan.Plan) {
 		}
 	}
 	for i, a := range p.Actions {
-		regionOnly := a.Trail != nil && strings.Contains(a.Reason, "for region coverage")
-		if (len(a.Controls) == 0 && !regionOnly) || a.Reason == "" {
+		if (len(a.Controls) == 0) != a.Coverage || (a.Coverage && a.Trail == nil) || a.Reason == "" {
 			t.Errorf("action %s %s without controls or reason", a.Kind, a.Target)
 		}
 		if i > 0 {

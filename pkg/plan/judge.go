@@ -2,481 +2,289 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
-	"github.com/watchkeeper/watchkeeper/pkg/filterpattern"
 	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 )
 
-// cloudTrailShape holds for every CloudTrail record: the CloudTrail User
-// Guide, "CloudTrail record contents for management, data, and network
-// activity events", marks eventTime, eventVersion, eventSource and
-// eventName "Optional: False" (always present).
-const cloudTrailShape = `$.eventVersion = * && $.eventTime = * && $.eventSource = * && $.eventName = *`
-
-// everyEvent matches every CloudTrail record. A filter that covers it counts
-// every event, so an alarm on it fires on routine activity and hides the
-// events the control exists to catch.
-//
-// Decision: such a filter does not satisfy a control, even though it
-// technically covers the prescribed pattern (FAIL with
-// CLOUDTRAIL_METRIC_FILTER_NOT_VALID). A filter whose pattern is equivalent
-// to an accepted variant is always accepted, so a benchmark text that is
-// itself over-broad (the catalog warns about those) never makes Watchkeeper
-// fight its own filter.
-var everyEvent = mustParseOrNil("{ " + cloudTrailShape + " }")
-
-func mustParseOrNil(s string) *filterpattern.Pattern {
-	p, err := filterpattern.Parse(s)
-	if err != nil {
-		return nil // the over-broad check is then skipped; tests guard this
-	}
-	return p
+// Finding is one control's verdict. Judge produces it and nothing edits it
+// afterwards: planning adds advice beside it (Compute), never changes it.
+type Finding struct {
+	Control catalog.Control
+	Status  Status
+	// Problems say why the control does not pass, in order; empty on PASS.
+	Problems []Problem
+	// Pass says which chain satisfies the control, when it passes, and
+	// Where names its log group ARN.
+	Pass  string
+	Where string
 }
 
-// matcher decides whether filter patterns satisfy one control.
-type matcher struct {
-	variants []variant
-	cache    *filterCache
-}
-
-// variant is one accepted pattern of a control.
-type variant struct {
-	p *filterpattern.Pattern
-	// shaped is p restricted to CloudTrail-shaped records: a filter only
-	// ever sees CloudTrail records, so { $.eventName = * } does cover a
-	// pattern that does not mention eventName. Nil if it cannot be built.
-	shaped *filterpattern.Pattern
-	hits   []bool // which witnesses p matches
-}
-
-// filterCache remembers what one Compute learned about pattern texts and
-// control variants, so each is parsed and run against the witnesses once.
-type filterCache struct {
-	witnesses [][]byte
-	filters   map[string]parsedFilter
-	controls  map[string]matcher
-}
-
-// variantCache keeps parsed accepted variants across Compute calls. It
-// holds only texts that come from the catalog (bounded, immutable data),
-// never filter patterns found in an account.
-var variantCache = struct {
-	sync.Mutex
-	m map[string]parsedVariant
-}{m: map[string]parsedVariant{}}
-
-type parsedVariant struct {
-	pf     parsedFilter
-	shaped *filterpattern.Pattern
-}
-
-type parsedFilter struct {
-	p    *filterpattern.Pattern
-	err  error
-	hits *witnessHits
-}
-
-func newFilterCache() *filterCache {
-	return &filterCache{witnesses: allWitnesses(), filters: map[string]parsedFilter{}, controls: map[string]matcher{}}
-}
-
-func (fc *filterCache) parse(text string) parsedFilter {
-	if pf, ok := fc.filters[text]; ok {
-		return pf
-	}
-	variantCache.Lock()
-	pv, known := variantCache.m[text]
-	variantCache.Unlock()
-	if known {
-		fc.filters[text] = pv.pf
-		return pv.pf
-	}
-	// A filter found in an account is matched against a witness only when
-	// a variant needs that witness: most are refuted by the first.
-	p, err := filterpattern.Parse(text)
-	pf := parsedFilter{p: p, err: err}
-	if err == nil {
-		pf.hits = newWitnessHits(p, fc.witnesses)
-	}
-	fc.filters[text] = pf
-	return pf
-}
-
-// parseWith parses a variant and matches it against every witness.
-func parseWith(text string, witnesses [][]byte) parsedFilter {
-	p, err := filterpattern.Parse(text)
-	pf := parsedFilter{p: p, err: err}
-	if err == nil {
-		pf.hits = newWitnessHits(p, witnesses)
-		pf.hits.all()
-	}
-	return pf
-}
-
-// matcher returns the matcher for c under profile.
-func (fc *filterCache) matcher(c catalog.Control, profile catalog.Profile) matcher {
-	key := c.ID + "\x00" + string(profile)
-	if m, ok := fc.controls[key]; ok {
-		return m
-	}
-	m := matcher{cache: fc}
-	texts := []string{c.PatternFor(profile)}
-	for _, v := range c.Accepted {
-		texts = append(texts, v.Pattern)
-	}
-	for _, t := range texts {
-		pv := fc.variant(t)
-		if pv.pf.err != nil {
-			continue
-		}
-		m.variants = append(m.variants, variant{p: pv.pf.p, shaped: pv.shaped, hits: pv.pf.hits.all()})
-	}
-	fc.controls[key] = m
-	return m
-}
-
-// variant parses an accepted variant's text, through variantCache.
-func (fc *filterCache) variant(text string) parsedVariant {
-	variantCache.Lock()
-	defer variantCache.Unlock()
-	if pv, ok := variantCache.m[text]; ok {
-		return pv
-	}
-	pv := parsedVariant{pf: parseWith(text, fc.witnesses)}
-	if pv.pf.err == nil {
-		inner := strings.TrimSuffix(strings.TrimPrefix(pv.pf.p.String(), "{"), "}")
-		if sp, err := filterpattern.Parse("{ (" + inner + ") && " + cloudTrailShape + " }"); err == nil {
-			pv.shaped = sp
+// Codes returns the distinct codes of f's problems, in order.
+func (f Finding) Codes() []string {
+	var out []string
+	for _, p := range f.Problems {
+		if p.Code != "" && !slices.Contains(out, p.Code) {
+			out = append(out, p.Code)
 		}
 	}
-	variantCache.m[text] = pv
-	return pv
-}
-
-// Why a filter's pattern does not satisfy a control.
-const (
-	unrelated   = iota // it simply does not match the control's events
-	unparseable        // it is not a valid JSON filter pattern
-	overBroad          // it covers the control but matches every event
-)
-
-// satisfies reports whether pattern text satisfies the control; when it
-// does not, kind and why say why (why is empty for unrelated).
-func (m matcher) satisfies(text string) (ok bool, kind int, why string) {
-	f := m.cache.parse(text)
-	if f.err != nil {
-		return false, unparseable, fmt.Sprintf("its pattern does not parse (%v)", f.err)
-	}
-	var candidates []variant
-	for _, v := range m.variants {
-		// Witnesses are CloudTrail-shaped, so v and v.shaped match the
-		// same ones: one refutation rules out both.
-		if !refutes(f.hits, v.hits) {
-			candidates = append(candidates, v)
-		}
-	}
-	for _, v := range candidates {
-		if filterpattern.Equivalent(f.p, v.p) {
-			return true, 0, ""
-		}
-	}
-	covers := false
-	for _, v := range candidates {
-		if filterpattern.Covers(f.p, v.p) || (v.shaped != nil && filterpattern.Covers(f.p, v.shaped)) {
-			covers = true
-			break
-		}
-	}
-	if !covers {
-		return false, unrelated, ""
-	}
-	if everyEvent != nil && filterpattern.Covers(f.p, everyEvent) {
-		return false, overBroad, "its pattern matches every CloudTrail event, so an alarm on it fires on routine activity and cannot single out the events this control is about"
-	}
-	return true, 0, ""
-}
-
-// metricRef is a metric a filter publishes, counting one per event.
-type metricRef struct {
-	filter    string
-	name      string
-	namespace string
-}
-
-// verdict is a judgement with its reasons and Security Hub codes.
-type verdict struct {
-	status  Status
-	reasons []string
-	codes   []string
-}
-
-func (v *verdict) add(code, reason string) {
-	v.reasons = append(v.reasons, reason)
-	if code != "" && !slices.Contains(v.codes, code) {
-		v.codes = append(v.codes, code)
-	}
-}
-
-// lgState is one control judged on one log group: what satisfies it there
-// and what is missing.
-type lgState struct {
-	lg verdict
-	// satisfying are the metrics of filters that satisfy the control,
-	// Watchkeeper's own filter first, then by filter name.
-	satisfying []metricRef
-	// ownFilter is Watchkeeper's filter for the control, if present.
-	ownFilter *inspect.MetricFilter
-	passWhere string
-}
-
-// judgeLogGroup judges control c on log group lg.
-func (p *planner) judgeLogGroup(c catalog.Control, m matcher, lg *inspect.LogGroup) lgState {
-	var st lgState
-	where := fmt.Sprintf("log group %s (%s)", lg.Name, lg.Region)
-	if lg.Error != "" {
-		st.lg.status = StatusError
-		st.lg.add("", fmt.Sprintf("could not read the metric filters and alarms of %s: %s", where, lg.Error))
-		return st
-	}
-	ownName := p.ownName(c)
-	filters := slices.Clone(lg.Filters)
-	slices.SortFunc(filters, func(a, b inspect.MetricFilter) int {
-		switch {
-		case a.Name == ownName && b.Name != ownName:
-			return -1
-		case b.Name == ownName && a.Name != ownName:
-			return 1
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	var filterNotes verdict
-	for i := range filters {
-		f := &filters[i]
-		own := f.Name == ownName
-		if own {
-			st.ownFilter = f
-		}
-		ok, kind, why := m.satisfies(f.Pattern)
-		if !ok {
-			// A foreign filter that does not parse or is about
-			// something else is simply not this control's filter.
-			switch {
-			case own && kind == unrelated:
-				filterNotes.add(CodeFilterNotValid, fmt.Sprintf("Watchkeeper's metric filter %s on %s has pattern %s, which does not match this control's events", f.Name, where, f.Pattern))
-			case own || kind == overBroad:
-				filterNotes.add(CodeFilterNotValid, fmt.Sprintf("metric filter %s on %s does not count: %s", f.Name, where, why))
-			}
-			continue
-		}
-		ref, counts := countingMetric(*f)
-		if !counts && hasDimensionedCount(*f) {
-			// Decision: dimensions disqualify the filter, since its
-			// events land only in per-dimension series; Watchkeeper adds
-			// its own dimensionless filter instead.
-			filterNotes.add(CodeFilterNotValid, fmt.Sprintf("metric filter %s on %s matches this control's events but publishes its metric with dimensions (%s), so it emits only per-dimension series; the alarm on the dimensionless metric never fires", f.Name, where, describeDimensions(*f)))
-			continue
-		}
-		if !counts {
-			filterNotes.add(CodeFilterNotValid, fmt.Sprintf("metric filter %s on %s matches this control's events but publishes %s instead of 1 per event, so an alarm threshold of 1 does not mean one event", f.Name, where, describeValues(*f)))
-			continue
-		}
-		st.satisfying = append(st.satisfying, ref)
-	}
-	if len(st.satisfying) == 0 {
-		st.lg.status = StatusFail
-		st.lg.add(CodeFiltersNotPresent, fmt.Sprintf("no metric filter on %s matches this control's pattern %s", where, c.PatternFor(p.opts.Profile)))
-		st.lg.reasons = append(st.lg.reasons, filterNotes.reasons...)
-		st.lg.codes = append(st.lg.codes, filterNotes.codes...)
-		return st
-	}
-
-	var problems verdict
-	unknown := false
-	for _, ref := range st.satisfying {
-		alarms := alarmsOn(lg, ref)
-		if len(alarms) == 0 {
-			problems.add(CodeAlarmsNotPresent, fmt.Sprintf("no alarm watches metric %s/%s published by metric filter %s on %s", ref.namespace, ref.name, ref.filter, where))
-			continue
-		}
-		for _, a := range alarms {
-			ok, code, why, unk := p.judgeAlarm(a)
-			if ok {
-				st.lg.status = StatusPass
-				st.lg.reasons = []string{fmt.Sprintf("metric filter %s on %s counts this control's events and alarm %s notifies %s", ref.filter, where, a.Name, why)}
-				st.lg.codes = nil
-				st.passWhere = lg.ARN
-				return st
-			}
-			unknown = unknown || unk
-			problems.add(code, why)
-		}
-	}
-	st.lg = problems
-	st.lg.status = StatusFail
-	if unknown {
-		st.lg.status = StatusError
-	}
-	return st
-}
-
-// countingMetric returns the first metric the filter publishes with value
-// "1" (one per matching event) and without dimensions.
-func countingMetric(f inspect.MetricFilter) (metricRef, bool) {
-	for _, t := range f.Transformations {
-		if strings.TrimSpace(t.MetricValue) == "1" && len(t.Dimensions) == 0 {
-			return metricRef{filter: f.Name, name: t.MetricName, namespace: t.MetricNamespace}, true
-		}
-	}
-	return metricRef{}, false
-}
-
-// hasDimensionedCount reports whether the filter counts events only into
-// metrics with dimensions.
-func hasDimensionedCount(f inspect.MetricFilter) bool {
-	return slices.ContainsFunc(f.Transformations, func(t inspect.MetricTransformation) bool {
-		return strings.TrimSpace(t.MetricValue) == "1" && len(t.Dimensions) > 0
-	})
-}
-
-// describeDimensions lists a filter's dimensions as name=field, sorted.
-func describeDimensions(f inspect.MetricFilter) string {
-	var ds []string
-	for _, t := range f.Transformations {
-		for k, v := range t.Dimensions {
-			ds = append(ds, k+"="+v)
-		}
-	}
-	slices.Sort(ds)
-	return strings.Join(slices.Compact(ds), ", ")
-}
-
-func describeValues(f inspect.MetricFilter) string {
-	if len(f.Transformations) == 0 {
-		return "no metric"
-	}
-	var vs []string
-	for _, t := range f.Transformations {
-		vs = append(vs, fmt.Sprintf("%q as %s/%s", t.MetricValue, t.MetricNamespace, t.MetricName))
-	}
-	return strings.Join(vs, ", ")
-}
-
-// alarmsOn returns the log group's alarms that watch ref's metric without
-// dimensions (a filter's metric has none), sorted by name.
-func alarmsOn(lg *inspect.LogGroup, ref metricRef) []inspect.Alarm {
-	var out []inspect.Alarm
-	for _, a := range lg.Alarms {
-		if a.MetricName == ref.name && a.Namespace == ref.namespace && !a.HasDimensions {
-			out = append(out, a)
-		}
-	}
-	slices.SortFunc(out, func(a, b inspect.Alarm) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
-// judgeAlarm reports whether alarm a can notify a person. When it can,
-// detail names the topic; otherwise code and detail say what is wrong, and
-// unknown is true when that could not be observed.
-func (p *planner) judgeAlarm(a inspect.Alarm) (ok bool, code, detail string, unknown bool) {
-	if !a.ActionsEnabled {
-		return false, CodeAlarmActionsNotValid, fmt.Sprintf("alarm %s (%s) has its actions disabled, so it never notifies anyone; enable them (aws cloudwatch enable-alarm-actions --alarm-names %s --region %s)", a.Name, a.Region, a.Name, a.Region), false
-	}
-	var topics []string
-	for _, act := range a.AlarmActions {
-		if strings.HasPrefix(act, "arn:") && strings.Contains(act, ":sns:") {
-			topics = append(topics, act)
-		}
-	}
-	if len(topics) == 0 {
-		return false, CodeAlarmActionsNotValid, fmt.Sprintf("alarm %s (%s) notifies no SNS topic; add one with a confirmed subscriber to its alarm actions", a.Name, a.Region), false
-	}
-	var firstCode, firstWhy string
-	var anyUnknown bool
-	for _, arn := range topics {
-		tv := p.judgeTopic(arn)
-		if tv.ok {
-			return true, "", fmt.Sprintf("topic %s (confirmed subscriptions: %d)", arn, tv.confirmed), false
-		}
-		anyUnknown = anyUnknown || tv.unknown
-		if firstWhy == "" {
-			firstCode, firstWhy = tv.code, fmt.Sprintf("alarm %s (%s) notifies %s", a.Name, a.Region, tv.why)
-		}
-	}
-	return false, firstCode, firstWhy, anyUnknown
+// Judgement is the outcome of the judge pass: the findings, and the facts
+// about trails the planning pass builds on.
+type Judgement struct {
+	Controls []Finding
+	Regions  []RegionResult
+	Warnings []string
+
+	j      *judge
+	s      inspect.Snapshot
+	trails []*trailFacts // sorted by ARN
+	tgt    target
 }
 
-type topicVerdict struct {
-	ok        bool
-	confirmed int
-	code, why string
-	unknown   bool
+// Judge judges every control of opts.Benchmark, and every region, against
+// s. It performs no I/O, never mutates s, and is deterministic.
+//
+// The rule: a control passes only if one occurrence of any of its events,
+// recorded by a qualifying trail, becomes a notification delivered to a
+// confirmed subscriber (chain.go, topic.go, pkg/alarmsim), and the
+// benchmark's own audit criteria hold (trail.go: multi-region, logging,
+// ReadWriteType All; the alarm found by MetricName). What could not be
+// observed makes a control ERROR, never FAIL or PASS.
+func Judge(opts Options, s inspect.Snapshot) Judgement {
+	j := newJudge(opts, s.Account, s.Partition, func(arn string) (inspect.Topic, bool) {
+		t, ok := s.Topics[arn]
+		return t, ok
+	})
+	out := Judgement{Controls: []Finding{}, Regions: []RegionResult{}, j: j, s: s}
+	trails := slices.Clone(s.Trails)
+	slices.SortFunc(trails, func(a, b inspect.Trail) int { return strings.Compare(a.ARN, b.ARN) })
+	for _, t := range trails {
+		out.trails = append(out.trails, judgeTrail(t, s))
+	}
+	out.tgt = chooseTarget(j.opts, s, out.trails)
+	out.Warnings = append(out.Warnings, out.tgt.warnings...)
+
+	controls := slices.Clone(j.opts.Benchmark.Controls)
+	slices.SortFunc(controls, func(a, b catalog.Control) int { return CompareIDs(a.ID, b.ID) })
+	for _, c := range controls {
+		if slices.Contains(j.opts.Exclude, c.ID) {
+			out.Controls = append(out.Controls, Finding{Control: c, Status: StatusExcluded,
+				Problems: []Problem{{Reason: "excluded by configuration"}}})
+			continue
+		}
+		f, warnings := out.judgeControl(c)
+		out.Controls = append(out.Controls, f)
+		for _, w := range c.Warnings {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: %s", c.ID, w))
+		}
+		out.Warnings = append(out.Warnings, warnings...)
+	}
+	out.Regions = out.judgeRegions()
+	out.Warnings = append(out.Warnings, observedWarnings(out.trails, s)...)
+	return out
 }
 
-// judgeTopic decides whether an alarm notification sent to the topic
-// reaches a person.
-func (p *planner) judgeTopic(arn string) topicVerdict {
-	t, seen := p.s.Topics[arn]
-	if !seen && p.isOwnTopic(arn) {
-		// The inspector records Watchkeeper's own topic only if it
-		// exists (inspect.Snapshot.Topics), so absence means it is gone.
-		t, seen = inspect.Topic{ARN: arn}, true
+// judge holds what judging one account needs; it is also the predicate
+// the inspector uses (AlarmNotifies), so both decide alike.
+type judge struct {
+	opts               Options
+	account, partition string
+	topics             func(arn string) (inspect.Topic, bool)
+	filters            *filterCache
+}
+
+func newJudge(opts Options, account, partition string, topics func(string) (inspect.Topic, bool)) *judge {
+	if partition == "" {
+		partition = "aws"
 	}
-	switch {
-	case !seen:
-		return topicVerdict{unknown: true, why: fmt.Sprintf("topic %s, which was not observed%s", arn, elsewhere(arn, p.s.Account))}
-	case t.Error != "":
-		return topicVerdict{unknown: true, why: fmt.Sprintf("topic %s, which could not be read: %s%s", arn, t.Error, elsewhere(arn, p.s.Account))}
-	case !t.Exists:
-		return topicVerdict{code: CodeAlarmActionsNotValid, why: fmt.Sprintf("topic %s, which does not exist; point the alarm at an existing topic with a confirmed subscriber", arn)}
+	return &judge{opts: opts.withDefaults(), account: account, partition: partition, topics: topics, filters: newFilterCache()}
+}
+
+func (j *judge) ownName(c catalog.Control) string { return j.opts.NamePrefix + c.Key }
+
+// judgeControl judges c on every log group of a trail that qualifies for
+// it; the control passes on the first log group where a chain works.
+func (out *Judgement) judgeControl(c catalog.Control) (Finding, []string) {
+	f := Finding{Control: c}
+	needKMS := c.Key == cmkControlKey
+	var qualifying []*trailFacts
+	for _, t := range out.trails {
+		if t.qualifies(needKMS) {
+			qualifying = append(qualifying, t)
+		}
 	}
-	if t.KMSKeyID != "" {
+	if len(qualifying) == 0 {
+		f.Status, f.Problems = out.noQualifyingTrail(needKMS)
+		return f, nil
+	}
+	// The target's log group first, so its reasons (the ones Watchkeeper
+	// acts on) lead; then by log group ARN.
+	slices.SortStableFunc(qualifying, func(a, b *trailFacts) int {
+		if (a == out.tgt.trail) != (b == out.tgt.trail) {
+			if a == out.tgt.trail {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.lg.ARN, b.lg.ARN)
+	})
+	anyError := false
+	seen := map[string]bool{}
+	for _, t := range qualifying {
+		if seen[t.lg.ARN] {
+			continue
+		}
+		seen[t.lg.ARN] = true
+		e := out.j.evalLogGroup(c, t.lg)
+		if e.status == StatusPass {
+			return Finding{Control: c, Status: StatusPass, Pass: e.pass, Where: t.lg.ARN}, e.warnings
+		}
+		anyError = anyError || e.status == StatusError
+		prefix := ""
+		if a := lgAccount(t.lg); a != out.s.Account {
+			prefix = fmt.Sprintf("(log group in account %s: its monitoring must be enforced there) ", a)
+		}
+		for _, p := range e.problems {
+			f.Problems = append(f.Problems, Problem{Code: p.Code, Reason: prefix + p.Reason})
+		}
+	}
+	f.Status = StatusFail
+	if anyError {
+		f.Status = StatusError
+	}
+	return f, nil
+}
+
+// noQualifyingTrail explains why no trail qualifies for a control: each
+// trail's problems first (the actionable part), then the summary.
+func (out *Judgement) noQualifyingTrail(needKMS bool) (Status, []Problem) {
+	var ps []Problem
+	add := func(r string) { ps = append(ps, Problem{Code: CodeMultiRegionNotPresent, Reason: r}) }
+	if len(out.trails) == 0 {
+		add(fmt.Sprintf("account %s has no CloudTrail trail; create a multi-region trail that records all management events and delivers to CloudWatch Logs", out.s.Account))
+		return StatusFail, ps
+	}
+	unknown, kmsOnly := false, false
+	for _, t := range out.trails {
+		for _, pr := range t.problems {
+			add(pr)
+		}
+		if len(t.problems) == 0 {
+			// Only what could not be observed stands between this
+			// trail and qualifying.
+			for _, u := range t.unknown {
+				unknown = true
+				add(u)
+			}
+		}
+		if needKMS && t.t.Selectors != nil && t.mgmtAll && !t.kmsOK {
+			kmsOnly = kmsOnly || t.qualifies(false)
+			add(fmt.Sprintf("trail %s excludes %s management events, so key disabling and deletion never reach its log group; remove %s from its excluded management event sources", t.t.ARN, kmsEventSource, kmsEventSource))
+		}
+	}
+	// Region errors do not make this ERROR: a multi-region trail is seen
+	// (as a shadow trail) from every region, so a region that could not
+	// be observed hides only single-region trails, which never qualify.
+	if kmsOnly {
+		add("no active multi-region trail that delivers to CloudWatch Logs records " + kmsEventSource + " management events")
+	} else {
+		add("no active multi-region trail records all management events and delivers them to an existing CloudWatch Logs log group")
+	}
+	if unknown {
+		return StatusError, ps
+	}
+	return StatusFail, ps
+}
+
+// judgeRegions gives each region its verdict: covered by an active
+// multi-region trail that records all management events. Such a trail
+// covers every Region by definition (CloudTrail User Guide, "Creating a
+// trail": a multi-region trail "applies to all Regions"), so the region's
+// line cites it, whether or not the region's own trail list was read.
+func (out *Judgement) judgeRegions() []RegionResult {
+	cover, unknown := out.regionCoverage()
+	regions := slices.Clone(out.s.Regions)
+	slices.SortFunc(regions, func(a, b inspect.Region) int { return strings.Compare(a.Name, b.Name) })
+	res := make([]RegionResult, 0, len(regions))
+	for _, r := range regions {
+		rr := RegionResult{Region: r.Name, Reasons: []string{}}
 		switch {
-		case t.KMS == nil:
-			return topicVerdict{unknown: true, why: fmt.Sprintf("topic %s, encrypted with KMS key %s whose policy was not observed", arn, t.KMSKeyID)}
-		case t.KMS.Error != "":
-			return topicVerdict{unknown: true, why: fmt.Sprintf("topic %s, encrypted with KMS key %s whose policy could not be read: %s", arn, t.KMSKeyID, t.KMS.Error)}
-		case t.KMS.AWSManaged:
-			return topicVerdict{code: CodeTopicInvalid, why: fmt.Sprintf("topic %s, which is encrypted with the AWS managed key alias/aws/sns; CloudWatch cannot use that key, so every alarm notification is silently dropped; encrypt the topic with a customer managed key whose policy lets cloudwatch.amazonaws.com call kms:GenerateDataKey* and kms:Decrypt", arn)}
-		case !t.KMS.CloudWatchCanUse:
-			return topicVerdict{code: CodeTopicInvalid, why: fmt.Sprintf("topic %s, which is encrypted with KMS key %s whose key policy does not let cloudwatch.amazonaws.com call kms:GenerateDataKey* and kms:Decrypt, so every alarm notification is silently dropped; add that statement to the key policy", arn, keyName(t))}
+		case r.Error != "":
+			rr.Status = StatusError
+			rr.Reasons = append(rr.Reasons, fmt.Sprintf("region %s could not be observed: %s", r.Name, r.Error))
+		case cover != nil:
+			rr.Status = StatusPass
+			rr.Reasons = append(rr.Reasons, fmt.Sprintf("covered by multi-region trail %s", cover.t.ARN))
+		case len(unknown) > 0:
+			rr.Status = StatusError
+			rr.Reasons = append(rr.Reasons, unknown...)
+		default:
+			rr.Status = StatusFail
+			rr.Reasons = append(rr.Reasons, fmt.Sprintf("%s: no active multi-region trail records all management events in %s", CodeMultiRegionNotPresent, r.Name))
+			for _, t := range out.trails {
+				rr.Reasons = append(rr.Reasons, t.regionProblems...)
+			}
+		}
+		res = append(res, rr)
+	}
+	return res
+}
+
+// regionCoverage returns the trail that covers every region, or nil and
+// what could not be observed about trails that might.
+func (out *Judgement) regionCoverage() (cover *trailFacts, unknown []string) {
+	for _, t := range out.trails {
+		if t.coversRegions {
+			return t, nil
+		}
+		if len(t.regionProblems) == 0 {
+			unknown = append(unknown, t.regionUnknown...)
 		}
 	}
-	if t.ConfirmedSubscriptions == 0 {
+	return nil, unknown
+}
+
+// regionsFail reports whether some observed region FAILs for want of an
+// active multi-region trail recording all management events.
+func (out *Judgement) regionsFail() bool {
+	return slices.ContainsFunc(out.Regions, func(r RegionResult) bool { return r.Status == StatusFail })
+}
+
+// finding returns the finding of control id.
+func (out *Judgement) finding(id string) Finding {
+	for _, f := range out.Controls {
+		if f.Control.ID == id {
+			return f
+		}
+	}
+	return Finding{}
+}
+
+// observedWarnings are what was observed that a person should know and
+// that is not by itself a failure, sorted.
+func observedWarnings(trails []*trailFacts, s inspect.Snapshot) []string {
+	var w []string
+	for _, t := range trails {
+		if t.t.Status != nil && t.t.Status.LatestCloudWatchLogsDeliveryError != "" {
+			w = append(w, fmt.Sprintf("trail %s reports CloudWatch Logs delivery error %q (not by itself a failure, but events may be missing from log group %s; check the trail's CloudWatch Logs role)",
+				t.t.ARN, t.t.Status.LatestCloudWatchLogsDeliveryError, t.t.LogGroupARN))
+		}
+	}
+	for _, arn := range slices.Sorted(maps.Keys(s.Topics)) {
+		t := s.Topics[arn]
+		if !t.Exists {
+			continue
+		}
 		if pending := pendingEndpoints(t); len(pending) > 0 {
-			return topicVerdict{code: CodeSubscriptionNotPresent, why: fmt.Sprintf("topic %s, which has no confirmed subscription; confirm the subscription sent to %s", arn, strings.Join(pending, ", "))}
-		}
-		return topicVerdict{code: CodeSubscriptionNotPresent, why: fmt.Sprintf("topic %s, which has no subscriptions; subscribe a person or system that acts on security alerts", arn)}
-	}
-	return topicVerdict{ok: true, confirmed: t.ConfirmedSubscriptions}
-}
-
-// isOwnTopic reports whether arn is Watchkeeper's topic in some region.
-func (p *planner) isOwnTopic(arn string) bool {
-	return strings.HasPrefix(arn, "arn:"+p.partition+":sns:") &&
-		strings.HasSuffix(arn, ":"+p.s.Account+":"+p.opts.TopicName) &&
-		strings.Count(arn, ":") == 5
-}
-
-func keyName(t inspect.Topic) string {
-	if t.KMS != nil && t.KMS.KeyARN != "" {
-		return t.KMS.KeyARN
-	}
-	return t.KMSKeyID
-}
-
-// pendingEndpoints lists the endpoints whose subscriptions await
-// confirmation, sorted.
-func pendingEndpoints(t inspect.Topic) []string {
-	var out []string
-	for _, s := range t.Subscriptions {
-		if !s.Confirmed() && s.ARN != "Deleted" {
-			out = append(out, s.Endpoint)
+			w = append(w, fmt.Sprintf("topic %s has subscriptions awaiting confirmation: confirm the subscription sent to %s", t.ARN, strings.Join(pending, ", ")))
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	slices.Sort(w)
+	return slices.Compact(w)
 }

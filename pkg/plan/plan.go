@@ -25,8 +25,11 @@ const (
 	StatusExcluded Status = "EXCLUDED" // excluded by configuration
 )
 
-// Security Hub reason codes (awsdocs/aws-security-hub-user-guide,
-// controls-findings-create-update.md), used where one fits.
+// Reason codes. The first group is Security Hub's own vocabulary
+// (awsdocs/aws-security-hub-user-guide, controls-findings-create-update.md),
+// used where one fits; the second group is Watchkeeper's, in the same style,
+// for alert-path faults Security Hub does not name. README "Reason codes"
+// documents each.
 const (
 	CodeMultiRegionNotPresent  = "CLOUDTRAIL_MULTI_REGION_NOT_PRESENT"
 	CodeFiltersNotPresent      = "CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT"
@@ -34,7 +37,29 @@ const (
 	CodeAlarmsNotPresent       = "CLOUDWATCH_ALARMS_NOT_PRESENT"
 	CodeAlarmActionsNotValid   = "CLOUDWATCH_ALARM_ACTIONS_NOT_VALID"
 	CodeSubscriptionNotPresent = "SNS_SUBSCRIPTION_NOT_PRESENT"
-	CodeTopicInvalid           = "SNS_TOPIC_INVALID"
+
+	// CodeFilterTooBroad: the filter covers the control but also counts
+	// routine CloudTrail activity, so its alarm sits in ALARM and
+	// CloudWatch, which notifies only on state changes, stays silent.
+	CodeFilterTooBroad = "CLOUDTRAIL_METRIC_FILTER_TOO_BROAD"
+	// CodeTransformationNotValid: the filter's metric transformation
+	// (metricValue, defaultValue) does not turn one event into a datapoint
+	// the alarm can tell from quiet periods.
+	CodeTransformationNotValid = "CLOUDTRAIL_METRIC_TRANSFORMATION_NOT_VALID"
+	// CodeMetricMismatch: the alarm watches a metric (namespace, name,
+	// dimensions, unit) the filter never publishes to.
+	CodeMetricMismatch = "CLOUDWATCH_ALARM_METRIC_MISMATCH"
+	// CodeAlarmConditionNotValid: simulated on one event, the alarm does
+	// not go from OK or INSUFFICIENT_DATA to ALARM (it never trips, or it
+	// is already in ALARM with no event).
+	CodeAlarmConditionNotValid = "CLOUDWATCH_ALARM_CONDITION_NOT_VALID"
+	// CodeTopicPolicyDenies: the topic's access policy denies sns:Publish
+	// to cloudwatch.amazonaws.com.
+	CodeTopicPolicyDenies = "SNS_TOPIC_POLICY_DENIES_CLOUDWATCH"
+	// CodeTopicKeyNotUsable: the topic's KMS key is disabled, pending
+	// deletion or import, AWS managed, or its policy does not let
+	// CloudWatch use it.
+	CodeTopicKeyNotUsable = "SNS_TOPIC_KMS_KEY_NOT_USABLE"
 )
 
 // HealingLevel says how far Watchkeeper may go in changing a trail.
@@ -73,6 +98,10 @@ const (
 	StartLogging       Kind = "StartLogging"
 	PutEventSelectors  Kind = "PutEventSelectors"
 	UpdateTrail        Kind = "UpdateTrail"
+	// CancelKeyDeletion and EnableKey restore the configured topic key
+	// (only that key) when it is scheduled for deletion or disabled.
+	CancelKeyDeletion Kind = "CancelKeyDeletion"
+	EnableKey         Kind = "EnableKey"
 )
 
 // Phase orders kinds whose actions depend on one another: a topic before
@@ -80,9 +109,11 @@ const (
 // before the filters on its log group. Actions of one phase are independent.
 func (k Kind) Phase() int {
 	switch k {
-	case UpdateTrail, PutEventSelectors, StartLogging, CreateTopic:
+	case UpdateTrail, PutEventSelectors, StartLogging, CreateTopic, CancelKeyDeletion:
 		return 0
-	case Subscribe, PutMetricFilter:
+	case Subscribe, PutMetricFilter, EnableKey:
+		// EnableKey after CancelKeyDeletion, which leaves the key
+		// Disabled (AWS KMS API reference, CancelKeyDeletion).
 		return 1
 	default: // PutMetricAlarm, EnableAlarmActions
 		return 2
@@ -99,13 +130,24 @@ type Action struct {
 	Target string `json:"target"`
 	// Controls are the ids of the controls that need this action.
 	Controls []string `json:"controls,omitempty"`
-	Reason   string   `json:"reason"`
+	// Coverage is true for a trail action that no failing control needs
+	// but that makes every region covered by an active multi-region trail
+	// recording all management events.
+	Coverage bool   `json:"coverage,omitempty"`
+	Reason   string `json:"reason"`
 
 	Topic        *TopicSpec        `json:"topic,omitempty"`
 	Subscription *SubscriptionSpec `json:"subscription,omitempty"`
 	Filter       *FilterSpec       `json:"filter,omitempty"`
 	Alarm        *AlarmSpec        `json:"alarm,omitempty"`
 	Trail        *TrailSpec        `json:"trail,omitempty"`
+	Key          *KeySpec          `json:"key,omitempty"`
+}
+
+// KeySpec is the KMS key CancelKeyDeletion or EnableKey acts on: always the
+// key Watchkeeper's topic is configured with, by ARN.
+type KeySpec struct {
+	KeyARN string `json:"keyArn"`
 }
 
 // TopicSpec is what CreateTopic creates.
@@ -250,6 +292,26 @@ type Options struct {
 	// NamePrefix prefixes every resource Watchkeeper creates, so it can tell
 	// its own resources from others; "" means DefaultNamePrefix.
 	NamePrefix string
+}
+
+// withDefaults returns o with every zero optional field set to its default.
+func (o Options) withDefaults() Options {
+	if o.Profile == "" {
+		o.Profile = catalog.ProfileBenchmark
+	}
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	if o.NamePrefix == "" {
+		o.NamePrefix = DefaultNamePrefix
+	}
+	if o.TopicName == "" {
+		o.TopicName = o.NamePrefix + DefaultTopicSuffix
+	}
+	if o.TrailHealing == "" {
+		o.TrailHealing = HealSafe
+	}
+	return o
 }
 
 // Defaults.

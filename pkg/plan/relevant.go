@@ -10,16 +10,13 @@ import (
 
 // RelevantFilter returns the predicate the inspector uses to decide which
 // metric filters' metrics deserve an alarm lookup (inspect.Options): a
-// filter is relevant when it counts events (1 per event, no dimensions) and
-// its pattern satisfies some control of opts.Benchmark that is not
-// excluded, under opts.Profile, exactly as Compute judges it. Filters about
-// anything else cost no API calls. The predicate is safe for concurrent
-// use and remembers each pattern's answer.
+// filter is relevant when it publishes a metric and its pattern satisfies
+// some control of opts.Benchmark that is not excluded, under opts.Profile,
+// exactly as Judge decides it (breadth included). Filters about anything
+// else cost no API calls. The predicate is safe for concurrent use and
+// remembers each pattern's answer.
 func RelevantFilter(opts Options) func(inspect.MetricFilter) bool {
-	profile := opts.Profile
-	if profile == "" {
-		profile = catalog.ProfileBenchmark
-	}
+	opts = opts.withDefaults()
 	var controls []catalog.Control
 	for _, c := range opts.Benchmark.Controls {
 		if !slices.Contains(opts.Exclude, c.ID) {
@@ -32,7 +29,7 @@ func RelevantFilter(opts Options) func(inspect.MetricFilter) bool {
 		memo = map[string]bool{}
 	)
 	return func(f inspect.MetricFilter) bool {
-		if _, counts := countingMetric(f); !counts {
+		if len(f.Transformations) == 0 {
 			return false
 		}
 		mu.Lock()
@@ -44,10 +41,28 @@ func RelevantFilter(opts Options) func(inspect.MetricFilter) bool {
 			fc = newFilterCache()
 		}
 		relevant := slices.ContainsFunc(controls, func(c catalog.Control) bool {
-			ok, _, _ := fc.matcher(c, profile).satisfies(f.Pattern)
+			ok, _, _ := fc.matcher(c, opts.Profile).satisfies(f.Pattern)
 			return ok
 		})
 		memo[f.Pattern] = relevant
 		return relevant
+	}
+}
+
+// AlarmNotifies returns the predicate the inspector uses to decide whether
+// an alarm on a relevant metric already completes the alert path, so that
+// other alarms on that metric need not be looked up (inspect.Options). It
+// is the judge's own alarm verdict (chain.go, topic.go), minus what needs
+// the control: a dimension the alarm selects counts as not notifying, so
+// the inspector looks further rather than miss an alarm that does.
+func AlarmNotifies(opts Options) func(a inspect.Alarm, t inspect.MetricTransformation, topic func(arn string) (inspect.Topic, bool)) bool {
+	opts = opts.withDefaults()
+	return func(a inspect.Alarm, t inspect.MetricTransformation, topic func(string) (inspect.Topic, bool)) bool {
+		r, _ := parseARN(a.ARN)
+		j := &judge{opts: opts, account: r.AccountID, partition: r.Partition, topics: topic}
+		if j.partition == "" {
+			j.partition = "aws"
+		}
+		return j.alarmVerdict(a, newCandidate("", false, t), nil).ok
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
 
-// TestRelevantFilter: only filters that could satisfy an active control
-// are worth an alarm lookup (reviewer's D3a).
+// TestRelevantFilter: only filters whose pattern satisfies an active
+// control are worth an alarm lookup (reviewer's D3a). Their alarms are read
+// whatever the transformation (dimensions, a $.field value), so the verdict
+// can say exactly why such an alarm gets no data.
 func TestRelevantFilter(t *testing.T) {
 	cmk := control(t, "cmk-disable-or-delete")
 	counting := func(pattern string, dims map[string]string) inspect.MetricFilter {
@@ -25,8 +27,10 @@ func TestRelevantFilter(t *testing.T) {
 		{"the control's own pattern", counting(cmk.PatternFor(catalog.ProfileBenchmark), nil), true},
 		{"an equivalent pattern under another name", counting(`{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}`, nil), true},
 		{"an unrelated application filter", counting(`{ $.errorCode = "AppError1" }`, nil), false},
-		{"matching but with dimensions", counting(cmk.PatternFor(catalog.ProfileBenchmark), map[string]string{"EventName": "$.eventName"}), false},
-		{"matching but not counting", inspect.MetricFilter{Pattern: cmk.PatternFor(catalog.ProfileBenchmark), Transformations: []inspect.MetricTransformation{{MetricName: "M", MetricValue: "$.x"}}}, false},
+		{"matching but with dimensions", counting(cmk.PatternFor(catalog.ProfileBenchmark), map[string]string{"EventName": "$.eventName"}), true},
+		{"matching but publishing a field", inspect.MetricFilter{Pattern: cmk.PatternFor(catalog.ProfileBenchmark), Transformations: []inspect.MetricTransformation{{MetricName: "M", MetricValue: "$.x"}}}, true},
+		{"matching but publishing no metric", inspect.MetricFilter{Pattern: cmk.PatternFor(catalog.ProfileBenchmark)}, false},
+		{"covering but too broad", counting(`{ $.eventName = * }`, nil), false},
 		{"unparseable", counting(`{ $.eventName = `, nil), false},
 	} {
 		if got := rel(tc.f); got != tc.want {

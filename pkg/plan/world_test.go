@@ -141,6 +141,11 @@ func pending(protocol, endpoint string) inspect.Subscription {
 	return inspect.Subscription{ARN: "PendingConfirmation", Protocol: protocol, Endpoint: endpoint}
 }
 
+// cloudWatchKeyPolicy is the key policy statement the Amazon SNS Developer
+// Guide ("Configure AWS KMS permissions for AWS services") gives for
+// CloudWatch alarms publishing to an encrypted topic.
+const cloudWatchKeyPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"Allow_CloudWatch_for_CMK","Effect":"Allow","Principal":{"Service":["cloudwatch.amazonaws.com"]},"Action":["kms:Decrypt","kms:GenerateDataKey*"],"Resource":"*"}]}`
+
 // ownFilter is the filter Watchkeeper writes for c.
 func ownFilter(c catalog.Control, profile catalog.Profile) inspect.MetricFilter {
 	return inspect.MetricFilter{
@@ -297,7 +302,7 @@ func applyActions(t *testing.T, in inspect.Snapshot, actions []plan.Action) insp
 			}
 			tp := inspect.Topic{ARN: a.Target, Region: a.Region, Account: s.Account, Exists: true, Subscriptions: []inspect.Subscription{}, KMSKeyID: a.Topic.KMSKeyID}
 			if a.Topic.KMSKeyID != "" {
-				tp.KMS = &inspect.TopicKey{KeyARN: a.Topic.KMSKeyID, CloudWatchCanUse: true}
+				tp.KMS = &inspect.TopicKey{KeyARN: a.Topic.KMSKeyID, KeyState: "Enabled", Policy: cloudWatchKeyPolicy}
 			}
 			s.Topics[a.Target] = tp
 		case plan.Subscribe:
@@ -426,6 +431,34 @@ func applyActions(t *testing.T, in inspect.Snapshot, actions []plan.Action) insp
 					s.LogGroups[arn] = inspect.LogGroup{ARN: arn, Name: lgName(arn), Region: arnField(arn, 3), Account: arnField(arn, 4),
 						Exists: true, Filters: []inspect.MetricFilter{}, Alarms: []inspect.Alarm{}}
 				}
+			}
+		case plan.CancelKeyDeletion, plan.EnableKey:
+			if a.Key == nil || a.Key.KeyARN != a.Target {
+				t.Fatalf("%s: bad spec %+v (target %s)", a.Kind, a.Key, a.Target)
+			}
+			changed := false
+			for arn, tp := range s.Topics {
+				if tp.KMS == nil || tp.KMS.KeyARN != a.Key.KeyARN {
+					continue
+				}
+				if !strings.HasSuffix(arn, ":"+prefix+"cis-alarms") {
+					t.Fatalf("%s on key %s of topic %s that Watchkeeper does not own", a.Kind, a.Key.KeyARN, arn)
+				}
+				k := *tp.KMS
+				switch {
+				case a.Kind == plan.CancelKeyDeletion && k.KeyState == "PendingDeletion":
+					k.KeyState = "Disabled" // AWS KMS API reference, CancelKeyDeletion
+				case a.Kind == plan.EnableKey && k.KeyState == "Disabled":
+					k.KeyState = "Enabled"
+				default:
+					t.Fatalf("%s on key %s in state %s", a.Kind, k.KeyARN, k.KeyState)
+				}
+				tp.KMS = &k
+				s.Topics[arn] = tp
+				changed = true
+			}
+			if !changed {
+				t.Fatalf("%s on key %s that no topic uses", a.Kind, a.Key.KeyARN)
 			}
 		default:
 			t.Fatalf("unknown action kind %q", a.Kind)
