@@ -32,7 +32,10 @@ var PlatformActions = []string{
 type permissionScope struct {
 	partition, account string
 	topicName          string
-	topicKeyArn        string
+	// topicKeyArn is the KMS key the alarm topic is encrypted with (the
+	// stack's TopicKey); "" when none is known, which grants no key action
+	// at all: the remediator then only reports the key's state.
+	topicKeyArn string
 	// trailLogsRoleArn is the CloudTrail-to-CloudWatch-Logs role the
 	// remediator may pass to UpdateTrail; "" grants no iam:PassRole.
 	trailLogsRoleArn string
@@ -60,6 +63,7 @@ func (p permissionScope) arn(service, resource string) string {
 //	mode    trailHealing  grants
 //	report  any           reads + sns:Publish (+ kms:Decrypt, kms:GenerateDataKey on the topic key)
 //	apply   none          report's + filter, alarm and topic writes
+//	                      (+ kms:CancelKeyDeletion, kms:EnableKey on the topic key)
 //	apply   safe          apply/none's + cloudtrail:StartLogging, cloudtrail:PutEventSelectors
 //	apply   full          apply/safe's + cloudtrail:UpdateTrail
 //	                      (+ iam:PassRole of the managed trail's logs role with provisionTrail)
@@ -77,6 +81,11 @@ func (p permissionScope) arn(service, resource string) string {
 //     on the log group, which is the trail's (whichever the customer uses).
 //   - Trail writes cover every trail in the account because the remediator
 //     restores whichever multi-region trail the account relies on.
+//   - Key writes (re-enabling the topic key, cancelling its scheduled
+//     deletion) name the one topic key by ARN, never key/*: the planner
+//     plans them only for that key, and a stolen session must not be able
+//     to revive keys someone else retired. Nothing grants DisableKey,
+//     ScheduleKeyDeletion or PutKeyPolicy.
 func remediatorStatements(p permissionScope) []awsiam.PolicyStatement {
 	allow := func(sid string, actions []string, resources ...string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -129,6 +138,14 @@ func remediatorStatements(p permissionScope) []awsiam.PolicyStatement {
 		// publishers need these two). Named exactly: no wildcard actions.
 		allow("PublishToEncryptedTopic", []string{"kms:Decrypt", "kms:GenerateDataKey"}, p.topicKeyArn),
 	)
+	if p.apply && p.topicKeyArn != "" {
+		// A disabled key, or one pending deletion, makes CloudWatch's
+		// notifications to the topic fail. CancelKeyDeletion leaves the key
+		// Disabled, so restoring it takes EnableKey too (AWS KMS API
+		// reference, CancelKeyDeletion). Both authorise on the key ARN
+		// (Service Authorization Reference, AWS KMS: resource type key).
+		out = append(out, allow("RestoreTopicKey", []string{"kms:CancelKeyDeletion", "kms:EnableKey"}, p.topicKeyArn))
+	}
 	if p.apply && p.healing == "full" && p.trailLogsRoleArn != "" {
 		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("PassTrailLogsRoleToCloudTrail"),

@@ -180,13 +180,14 @@ func TestDriftRulePatternIsExact(t *testing.T) {
 		}
 	}
 	want := map[string]any{
-		"source":      []any{"aws.cloudtrail", "aws.logs", "aws.monitoring", "aws.sns"},
+		"source":      []any{"aws.cloudtrail", "aws.kms", "aws.logs", "aws.monitoring", "aws.sns"},
 		"detail-type": []any{"AWS API Call via CloudTrail"},
 		"detail": map[string]any{
-			"eventSource": []any{"cloudtrail.amazonaws.com", "logs.amazonaws.com", "monitoring.amazonaws.com", "sns.amazonaws.com"},
+			"eventSource": []any{"cloudtrail.amazonaws.com", "kms.amazonaws.com", "logs.amazonaws.com", "monitoring.amazonaws.com", "sns.amazonaws.com"},
 			"eventName": []any{
-				"DeleteAlarms", "DeleteLogGroup", "DeleteMetricFilter", "DeleteTopic", "DeleteTrail", "DisableAlarmActions",
-				"PutEventSelectors", "PutMetricAlarm", "PutMetricFilter", "SetTopicAttributes", "StopLogging", "Unsubscribe", "UpdateTrail",
+				"AddPermission", "DeleteAlarms", "DeleteLogGroup", "DeleteMetricFilter", "DeleteTopic", "DeleteTrail", "DisableAlarmActions",
+				"DisableKey", "PutEventSelectors", "PutKeyPolicy", "PutMetricAlarm", "PutMetricFilter", "RemovePermission",
+				"ScheduleKeyDeletion", "SetTopicAttributes", "StopLogging", "Unsubscribe", "UpdateTrail",
 			},
 			"errorCode": []any{map[string]any{"exists": false}},
 			"$or": []any{
@@ -411,6 +412,9 @@ func wantRemediatorStatements(f *fixture, t *testing.T, c iamCase) []any {
 		st("ReadKeyPolicies", []any{"kms:DescribeKey", "kms:GetKeyPolicy"}, arn("kms", "key/*")),
 		st("PublishToEncryptedTopic", []any{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt(keyID, "Arn")),
 	)
+	if c.apply {
+		want = append(want, st("RestoreTopicKey", []any{"kms:CancelKeyDeletion", "kms:EnableKey"}, getAtt(keyID, "Arn")))
+	}
 	if c.passRole {
 		logsRole := ""
 		for id := range f.resources("AWS::IAM::Role") {

@@ -24,6 +24,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
@@ -366,6 +367,8 @@ func TestRunSendsCompleteRequests(t *testing.T) {
 					NotEquals: []string{"x"}, StartsWith: []string{"a"}, NotStartsWith: []string{"b"}, EndsWith: []string{"c"}, NotEndsWith: []string{"d"}}}},
 				{FieldSelectors: []cttypes.AdvancedFieldSelector{{Field: aws.String("eventCategory"), Equals: []string{"Data"}}}},
 			}}},
+		{"cancel key deletion", keyAction(plan.CancelKeyDeletion, "us-east-1"), &kms.CancelKeyDeletionInput{KeyId: aws.String(keyARN)}},
+		{"enable key", keyAction(plan.EnableKey, "us-east-1"), &kms.EnableKeyInput{KeyId: aws.String(keyARN)}},
 		{"update trail: only multi-region", plan.Action{Kind: plan.UpdateTrail, Region: "us-east-1", Trail: &plan.TrailSpec{TrailARN: trailARN, MakeMultiRegion: true}},
 			&cloudtrail.UpdateTrailInput{Name: aws.String(trailARN), IsMultiRegionTrail: aws.Bool(true)}},
 		{"update trail: log group gets :*", plan.Action{Kind: plan.UpdateTrail, Region: "us-east-1", Trail: &plan.TrailSpec{TrailARN: trailARN,
@@ -387,7 +390,8 @@ func TestRunSendsCompleteRequests(t *testing.T) {
 			opts := cmpopts.IgnoreUnexported(sns.CreateTopicInput{}, snstypes.Tag{}, sns.SubscribeInput{}, cloudwatchlogs.PutMetricFilterInput{},
 				logstypes.MetricTransformation{}, cloudwatch.PutMetricAlarmInput{}, cwtypes.Tag{}, cloudwatch.EnableAlarmActionsInput{},
 				cloudtrail.StartLoggingInput{}, cloudtrail.PutEventSelectorsInput{}, cttypes.EventSelector{}, cttypes.DataResource{},
-				cttypes.AdvancedEventSelector{}, cttypes.AdvancedFieldSelector{}, cloudtrail.UpdateTrailInput{})
+				cttypes.AdvancedEventSelector{}, cttypes.AdvancedFieldSelector{}, cloudtrail.UpdateTrailInput{},
+				kms.CancelKeyDeletionInput{}, kms.EnableKeyInput{})
 			if diff := cmp.Diff(tc.want, rec.inputs[0], opts); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
 			}
@@ -424,6 +428,11 @@ func TestRunRejectsInvalidActions(t *testing.T) {
 		{Kind: plan.UpdateTrail, Region: "us-east-1", Trail: &plan.TrailSpec{TrailARN: trail}},
 		{Kind: "DeleteEverything", Region: "us-east-1"},
 		filter("", "g", "f"),
+		{Kind: plan.CancelKeyDeletion, Region: "us-east-1"},
+		{Kind: plan.EnableKey, Region: "us-east-1", Key: &plan.KeySpec{}},
+		{Kind: plan.EnableKey, Region: "us-east-1", Key: &plan.KeySpec{KeyARN: "alias/watchkeeper"}},
+		{Kind: plan.EnableKey, Region: "us-east-1", Key: &plan.KeySpec{KeyARN: "arn:aws:kms:us-east-1:123456789012:alias/watchkeeper"}},
+		{Kind: plan.CancelKeyDeletion, Region: "us-east-1", Key: &plan.KeySpec{KeyARN: topicARN("us-east-1")}},
 	} {
 		t.Run(string(a.Kind), func(t *testing.T) {
 			clients, rec := fakes(fake{})
@@ -490,7 +499,7 @@ func TestRetryable(t *testing.T) {
 // interfaces: every method needs its permission, and every other entry is
 // an implied permission documented in ImpliedWriteActions.
 func TestWriteActionsMatchClients(t *testing.T) {
-	prefix := map[string]string{"CloudTrail": "cloudtrail", "Logs": "logs", "CloudWatch": "cloudwatch", "SNS": "sns"}
+	prefix := map[string]string{"CloudTrail": "cloudtrail", "Logs": "logs", "CloudWatch": "cloudwatch", "SNS": "sns", "KMS": "kms"}
 	var fromMethods []string
 	ct := reflect.TypeFor[apply.Clients]()
 	for f := range ct.Fields() {

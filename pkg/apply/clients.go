@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
 
@@ -35,6 +36,14 @@ type TopicWriter interface {
 	Subscribe(ctx context.Context, in *sns.SubscribeInput, optFns ...func(*sns.Options)) (*sns.SubscribeOutput, error)
 }
 
+// KeyWriter is the part of the KMS API that Run calls, only ever on the
+// KMS key Watchkeeper's topic is configured with (plan.KeySpec). Key calls
+// are sent to the key's region, taken from its ARN.
+type KeyWriter interface {
+	CancelKeyDeletion(ctx context.Context, in *kms.CancelKeyDeletionInput, optFns ...func(*kms.Options)) (*kms.CancelKeyDeletionOutput, error)
+	EnableKey(ctx context.Context, in *kms.EnableKeyInput, optFns ...func(*kms.Options)) (*kms.EnableKeyOutput, error)
+}
+
 // The SDK clients satisfy the writer interfaces; these fail to compile if
 // the SDK drifts.
 var (
@@ -42,6 +51,7 @@ var (
 	_ LogsWriter  = (*cloudwatchlogs.Client)(nil)
 	_ AlarmWriter = (*cloudwatch.Client)(nil)
 	_ TopicWriter = (*sns.Client)(nil)
+	_ KeyWriter   = (*kms.Client)(nil)
 )
 
 // Clients are the writers for one region.
@@ -50,6 +60,7 @@ type Clients struct {
 	Logs       LogsWriter
 	CloudWatch AlarmWriter
 	SNS        TopicWriter
+	KMS        KeyWriter
 }
 
 // WriteActions are the IAM actions Run may need, for the deployed policy:
@@ -63,6 +74,8 @@ var WriteActions = []string{
 	"cloudwatch:PutMetricAlarm",
 	"cloudwatch:TagResource",
 	"iam:PassRole",
+	"kms:CancelKeyDeletion",
+	"kms:EnableKey",
 	"logs:PutMetricFilter",
 	"sns:CreateTopic",
 	"sns:Subscribe",

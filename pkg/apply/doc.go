@@ -18,8 +18,10 @@
 // existing topic when name, attributes and tags match; Subscribe with
 // ReturnSubscriptionArn returns the existing subscription of an endpoint;
 // EnableAlarmActions and StartLogging are no-ops when already done;
-// PutEventSelectors writes the complete selector set the plan computed; and
-// UpdateTrail sets only the fields the plan names. Everything Run creates is
+// PutEventSelectors writes the complete selector set the plan computed;
+// UpdateTrail sets only the fields the plan names; EnableKey is a no-op on
+// an enabled key; and CancelKeyDeletion on a key that is no longer pending
+// deletion counts as done (see runner.key). Everything Run creates is
 // tagged ManagedBy=watchkeeper, and with Options.OwnedPrefix set Run refuses
 // to overwrite a topic, filter or alarm whose name is not Watchkeeper's.
 //

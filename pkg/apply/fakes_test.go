@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/watchkeeper/watchkeeper/pkg/apply"
@@ -26,6 +27,8 @@ type fake struct {
 	enableAlarmActions func(*cloudwatch.EnableAlarmActionsInput) error
 	createTopic        func(*sns.CreateTopicInput) (string, error)
 	subscribe          func(*sns.SubscribeInput) error
+	cancelKeyDeletion  func(*kms.CancelKeyDeletionInput) error
+	enableKey          func(*kms.EnableKeyInput) error
 }
 
 var (
@@ -33,6 +36,7 @@ var (
 	_ apply.LogsWriter  = (*fake)(nil)
 	_ apply.AlarmWriter = (*fake)(nil)
 	_ apply.TopicWriter = (*fake)(nil)
+	_ apply.KeyWriter   = (*fake)(nil)
 )
 
 // recorder collects calls from every region's fake.
@@ -102,12 +106,20 @@ func (f *fake) Subscribe(_ context.Context, in *sns.SubscribeInput, _ ...func(*s
 	return &sns.SubscribeOutput{SubscriptionArn: &arn}, run(f, "Subscribe", f.subscribe, in)
 }
 
+func (f *fake) CancelKeyDeletion(_ context.Context, in *kms.CancelKeyDeletionInput, _ ...func(*kms.Options)) (*kms.CancelKeyDeletionOutput, error) {
+	return &kms.CancelKeyDeletionOutput{KeyId: in.KeyId}, run(f, "CancelKeyDeletion", f.cancelKeyDeletion, in)
+}
+
+func (f *fake) EnableKey(_ context.Context, in *kms.EnableKeyInput, _ ...func(*kms.Options)) (*kms.EnableKeyOutput, error) {
+	return &kms.EnableKeyOutput{}, run(f, "EnableKey", f.enableKey, in)
+}
+
 // fakes returns an Options.Clients that gives each region a copy of base.
 func fakes(base fake) (func(string) apply.Clients, *recorder) {
 	rec := &recorder{}
 	return func(region string) apply.Clients {
 		f := base
 		f.region, f.rec = region, rec
-		return apply.Clients{CloudTrail: &f, Logs: &f, CloudWatch: &f, SNS: &f}
+		return apply.Clients{CloudTrail: &f, Logs: &f, CloudWatch: &f, SNS: &f, KMS: &f}
 	}, rec
 }

@@ -17,6 +17,8 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
@@ -48,6 +50,7 @@ func sdkClients(endpoint string, tune ...func(*aws.Config)) func(string) apply.C
 			Logs:       cloudwatchlogs.NewFromConfig(cfg),
 			CloudWatch: cloudwatch.NewFromConfig(cfg),
 			SNS:        sns.NewFromConfig(cfg),
+			KMS:        kms.NewFromConfig(cfg),
 		}
 	}
 }
@@ -536,4 +539,109 @@ func TestRunCutShortIsFinishedByTheNextRun(t *testing.T) {
 		t.Fatalf("next Run: %v", err)
 	}
 	check(t, srv.URL, w)
+}
+
+// TestMotoKeyStateGap pins the moto behaviour awsproxy.ShimKeyStates corrects, so
+// the shim can go when moto changes: moto fails EnableKey by key ARN, its
+// CancelKeyDeletion disables an enabled key, and its EnableKey enables a
+// key pending deletion.
+func TestMotoKeyStateGap(t *testing.T) {
+	srv := moto.Start(t)
+	ctx := t.Context()
+	c := kms.NewFromConfig(moto.Config(srv.URL, region), func(o *kms.Options) { o.RetryMaxAttempts = 1 })
+	key, err := c.CreateKey(ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := key.KeyMetadata.KeyId
+	if _, err := c.EnableKey(ctx, &kms.EnableKeyInput{KeyId: key.KeyMetadata.Arn}); err == nil {
+		t.Error("moto EnableKey by key ARN succeeded; awsproxy.ShimKeyStates assumes it fails (moto changed, revisit the ARN rewrite)")
+	}
+	if _, err := c.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: id}); err != nil {
+		t.Fatalf("moto CancelKeyDeletion on an enabled key: %v (AWS: KMSInvalidStateException; moto changed, revisit awsproxy.ShimKeyStates)", err)
+	}
+	if got := keyState(t, srv.URL, aws.ToString(id)); got != kmstypes.KeyStateDisabled {
+		t.Errorf("moto CancelKeyDeletion left an enabled key %s; awsproxy.ShimKeyStates assumes moto disables it", got)
+	}
+	if _, err := c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: id, PendingWindowInDays: aws.Int32(7)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.EnableKey(ctx, &kms.EnableKeyInput{KeyId: id}); err != nil {
+		t.Fatalf("moto EnableKey on a key pending deletion: %v (AWS: KMSInvalidStateException; moto changed, revisit awsproxy.ShimKeyStates)", err)
+	}
+}
+
+func keyState(t *testing.T, endpoint, keyID string) kmstypes.KeyState {
+	t.Helper()
+	out, err := kms.NewFromConfig(moto.Config(endpoint, region)).DescribeKey(t.Context(), &kms.DescribeKeyInput{KeyId: aws.String(keyID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.KeyMetadata.KeyState
+}
+
+// TestKeyActionsAgainstMoto restores a topic key scheduled for deletion and
+// one that was disabled, through real SDK clients; a second run of the same
+// plan (the keys now enabled) changes nothing and still succeeds, the
+// cancellation counting as done on KMSInvalidStateException.
+func TestKeyActionsAgainstMoto(t *testing.T) {
+	srv := moto.Start(t)
+	proxy := awsproxy.New(srv.URL)
+	t.Cleanup(proxy.Close)
+	proxy.ShimKeyStates()
+	ctx := t.Context()
+	c := kms.NewFromConfig(moto.Config(srv.URL, region))
+	// Seeding talks to moto directly, so it names keys by id (see
+	// awsproxy.ShimKeyStates); the plan names them by ARN, as the planner does.
+	newKey := func() (id, arn string) {
+		out, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("watchkeeper topic key")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.KeyMetadata.KeyId), aws.ToString(out.KeyMetadata.Arn)
+	}
+	pendingID, pending := newKey()
+	disabledID, disabled := newKey()
+	if _, err := c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(pendingID), PendingWindowInDays: aws.Int32(7)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(disabledID)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := keyState(t, srv.URL, pending); got != kmstypes.KeyStatePendingDeletion {
+		t.Fatalf("seeded key state %s, want PendingDeletion", got)
+	}
+	// An EnableKey alone cannot restore a key pending deletion.
+	res, err := apply.Run(ctx, []plan.Action{{Kind: plan.EnableKey, Region: region, Target: pending, Key: &plan.KeySpec{KeyARN: pending}}},
+		apply.Options{Clients: sdkClients(proxy.URL)})
+	var invalid *kmstypes.KMSInvalidStateException
+	if res.Outcomes[0].Status != apply.StatusFailed || !errors.As(err, &invalid) || apply.Retryable(err) {
+		t.Errorf("EnableKey on a key pending deletion: %s %v, want a terminal KMSInvalidStateException", res.Outcomes[0].Status, err)
+	}
+
+	actions := []plan.Action{
+		{Kind: plan.EnableKey, Region: region, Target: pending, Key: &plan.KeySpec{KeyARN: pending}},
+		{Kind: plan.CancelKeyDeletion, Region: region, Target: pending, Key: &plan.KeySpec{KeyARN: pending}},
+		{Kind: plan.EnableKey, Region: region, Target: disabled, Key: &plan.KeySpec{KeyARN: disabled}},
+	}
+	for run := range 2 {
+		res, err := apply.Run(ctx, actions, apply.Options{Clients: sdkClients(proxy.URL)})
+		if err != nil {
+			t.Fatalf("run %d: %v", run+1, err)
+		}
+		for _, o := range res.Outcomes {
+			if o.Status != apply.StatusApplied {
+				t.Errorf("run %d: %s %s: %s (%v)", run+1, o.Action.Kind, o.Action.Target, o.Status, o.Err)
+			}
+		}
+		for _, k := range []string{pending, disabled} {
+			if got := keyState(t, srv.URL, k); got != kmstypes.KeyStateEnabled {
+				t.Errorf("run %d: key %s is %s, want Enabled", run+1, k, got)
+			}
+		}
+	}
+	// The second run's CancelKeyDeletion reached KMS and was refused.
+	if got := proxy.Counts()[awsproxy.Call{Service: awsproxy.ServiceKMS, Operation: "CancelKeyDeletion", Region: region}]; got != 2 {
+		t.Errorf("CancelKeyDeletion sent %d times, want 2", got)
+	}
 }

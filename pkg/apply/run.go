@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
@@ -257,7 +259,11 @@ func (r *runner) startable(ctx context.Context) error {
 //     region and name) to have been applied, if the plan had one;
 //   - PutMetricFilter needs the UpdateTrail that attaches its log group to
 //     the trail to have been applied, if the plan had one: a filter on a log
-//     group that no trail delivers to would satisfy nothing.
+//     group that no trail delivers to would satisfy nothing;
+//   - EnableKey needs the CancelKeyDeletion of the same key to have been
+//     applied, if the plan had one: EnableKey on a key pending deletion
+//     fails with KMSInvalidStateException (AWS KMS developer guide, "Key
+//     states of AWS KMS keys", key state table).
 //
 // An alarm does not wait for its metric filter: CloudWatch accepts an alarm
 // on a metric that has no data yet, and having it in place makes the next
@@ -265,6 +271,7 @@ func (r *runner) startable(ctx context.Context) error {
 func (r *runner) unmetPrerequisites() func(plan.Action) error {
 	topics := map[string]error{}
 	logGroups := map[string]error{}
+	keys := map[string]error{}
 	for _, o := range r.res.Outcomes {
 		if o.Status == "" || o.Status == StatusApplied {
 			continue // not yet run (a later phase) or done
@@ -277,6 +284,8 @@ func (r *runner) unmetPrerequisites() func(plan.Action) error {
 			if k := logGroupKeyOfARN(a.Trail.LogGroupARN); k != "" {
 				logGroups[k] = o.Err
 			}
+		case a.Kind == plan.CancelKeyDeletion && a.Key != nil && a.Key.KeyARN != "":
+			keys[a.Key.KeyARN] = o.Err
 		}
 	}
 	return func(a plan.Action) error {
@@ -287,6 +296,8 @@ func (r *runner) unmetPrerequisites() func(plan.Action) error {
 			return topics[topicKeyOfARN(a.Alarm.TopicARN)]
 		case a.Kind == plan.PutMetricFilter && a.Filter != nil:
 			return logGroups[a.Region+"/"+a.Filter.LogGroupName]
+		case a.Kind == plan.EnableKey && a.Key != nil && a.Key.KeyARN != "":
+			return keys[a.Key.KeyARN]
 		}
 		return nil
 	}
@@ -349,6 +360,8 @@ func (r *runner) do(ctx context.Context, a plan.Action) (string, error) {
 		return "", r.enableAlarmActions(ctx, a)
 	case plan.StartLogging, plan.PutEventSelectors, plan.UpdateTrail:
 		return "", r.trail(ctx, a)
+	case plan.CancelKeyDeletion, plan.EnableKey:
+		return "", r.key(ctx, a)
 	}
 	return "", fmt.Errorf("%w: unknown kind %q", ErrInvalidAction, a.Kind)
 }
@@ -551,6 +564,60 @@ func (r *runner) trail(ctx context.Context, a plan.Action) error {
 		}
 		if _, err := c.UpdateTrail(ctx, in); err != nil {
 			return fmt.Errorf("update trail %s: %w", t.TrailARN, err)
+		}
+	}
+	return nil
+}
+
+// key performs the key kinds on the topic's KMS key, by key ARN, in the
+// key's region (the region field of its ARN): a KMS key belongs to one
+// region, and the inspector reads it there too.
+//
+// Both are idempotent, and the key state table (AWS KMS developer guide,
+// "Key states of AWS KMS keys") says what each answers:
+//   - EnableKey succeeds on an Enabled or Disabled key, so repeating it is
+//     harmless; it fails with KMSInvalidStateException on a key pending
+//     deletion or import, which is a real failure.
+//   - CancelKeyDeletion succeeds only on a key pending deletion, which it
+//     leaves Disabled ("When this operation succeeds, the key state of the
+//     KMS key is Disabled. To enable the KMS key, use EnableKey", AWS KMS API
+//     reference, CancelKeyDeletion); the planner follows it with EnableKey.
+//     On a key in any other state it fails with KMSInvalidStateException,
+//     "<key ARN> is not pending deletion" (key state table). For this call,
+//     which is not a cryptographic operation, that exception means only
+//     that the key state is incompatible with it (AWS KMS API reference,
+//     KMSInvalidStateException), that is, the key is not pending deletion:
+//     what the action wants. So it counts as done; if the key is in a state
+//     EnableKey cannot fix, EnableKey fails and says so, and the next
+//     observation reports the key state either way.
+func (r *runner) key(ctx context.Context, a plan.Action) error {
+	k := a.Key
+	if k == nil || k.KeyARN == "" {
+		return missing("key")
+	}
+	svc, region, res, ok := arnParts(k.KeyARN)
+	if !ok || svc != "kms" || region == "" || !strings.HasPrefix(res, "key/") {
+		return fmt.Errorf("%w: %q is not a KMS key ARN", ErrInvalidAction, k.KeyARN)
+	}
+	c := r.clientsFor(region).KMS
+	if c == nil {
+		return noClient("KMS", region)
+	}
+	switch a.Kind {
+	case plan.CancelKeyDeletion:
+		_, err := c.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: aws.String(k.KeyARN)})
+		var invalid *kmstypes.KMSInvalidStateException
+		if errors.As(err, &invalid) {
+			r.log.LogAttrs(ctx, slog.LevelInfo, "key not pending deletion; nothing to cancel",
+				slog.String("region", region), slog.String("target", k.KeyARN))
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("cancel deletion of key %s: %w", k.KeyARN, err)
+		}
+	case plan.EnableKey:
+		if _, err := c.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(k.KeyARN)}); err != nil {
+			return fmt.Errorf("enable key %s: %w", k.KeyARN, err)
 		}
 	}
 	return nil

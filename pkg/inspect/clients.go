@@ -43,8 +43,8 @@ type TopicReader interface {
 	ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, opts ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
 }
 
-// KeyReader is the part of the KMS API the inspector calls, to judge
-// whether CloudWatch may use an encrypted topic's key.
+// KeyReader is the part of the KMS API the inspector calls, to record an
+// encrypted topic's key: its state and its key policy.
 type KeyReader interface {
 	DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, opts ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
 	GetKeyPolicy(ctx context.Context, in *kms.GetKeyPolicyInput, opts ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error)

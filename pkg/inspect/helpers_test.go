@@ -6,19 +6,24 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/watchkeeper/watchkeeper/pkg/catalog"
 	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/test/moto"
 	"github.com/watchkeeper/watchkeeper/test/world"
 )
@@ -39,20 +44,44 @@ func newEnv(t *testing.T) *env {
 
 // counter counts SDK operations as "Service.Operation" through an
 // Initialize-step middleware, which runs once per call (retries happen in
-// later steps), so it counts what the inspector asked for.
+// later steps), so it counts what the inspector asked for. With a latency
+// set, it also delays every call by it and records when each call started
+// and ended, from which trips derives the sequential round trips.
 type counter struct {
-	mu sync.Mutex
-	m  map[string]int
+	mu      sync.Mutex
+	m       map[string]int
+	latency time.Duration
+	spans   []span
 }
+
+// span is one call's start and end.
+type span struct{ start, end time.Time }
 
 func (c *counter) middleware(stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("countCalls",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			c.mu.Lock()
 			c.m[awsmiddleware.GetServiceID(ctx)+"."+awsmiddleware.GetOperationName(ctx)]++
+			latency := c.latency
 			c.mu.Unlock()
-			return next.HandleInitialize(ctx, in)
+			if latency == 0 {
+				return next.HandleInitialize(ctx, in)
+			}
+			start := time.Now()
+			time.Sleep(latency)
+			out, md, err := next.HandleInitialize(ctx, in)
+			c.mu.Lock()
+			c.spans = append(c.spans, span{start, time.Now()})
+			c.mu.Unlock()
+			return out, md, err
 		}), middleware.After)
+}
+
+// setLatency sets the delay added to every call (0 for none).
+func (c *counter) setLatency(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.latency = d
 }
 
 // take returns the counts so far and resets them.
@@ -61,7 +90,31 @@ func (c *counter) take() map[string]int {
 	defer c.mu.Unlock()
 	out := maps.Clone(c.m)
 	clear(c.m)
+	c.spans = nil
 	return out
+}
+
+// trips returns the number of sequential round trips of the calls since
+// the last take: the longest chain of calls each of which started after
+// the previous one ended. The injected latency keeps calls started
+// together overlapping, so scheduling noise does not chain them.
+func (c *counter) trips() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	spans := slices.Clone(c.spans)
+	slices.SortFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+	depth := make([]int, len(spans))
+	longest := 0
+	for i, s := range spans {
+		depth[i] = 1
+		for j := range i {
+			if !spans[j].end.After(s.start) {
+				depth[i] = max(depth[i], depth[j]+1)
+			}
+		}
+		longest = max(longest, depth[i])
+	}
+	return longest
 }
 
 func total(m map[string]int) int {
@@ -177,4 +230,59 @@ func (f snsFake) ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubsc
 
 func sortedKeys[M ~map[string]V, V any](m M) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// notifies is the planner's AlarmNotifies predicate, as the engine passes
+// it, for the default benchmark.
+var notifies = plan.AlarmNotifies(plan.Options{Benchmark: catalog.Default()})
+
+// futureRegions stand for commercial regions newer than moto 5.2.1 and
+// this SDK, which know 34 (EC2 API reference, DescribeRegions; SDK
+// partitions.json). They let a test ask for 38 enabled regions; a covered
+// account never calls them.
+var futureRegions = []string{"xx-future-1", "xx-future-2", "xx-future-3", "xx-future-4"}
+
+// allRegions wraps a region lister so that every commercial region moto
+// lists is enabled, as in an account that opted in to every opt-in region
+// (moto 5.2.1 reports them "not-opted-in" and cannot opt in; AWS then
+// reports "opted-in", EC2 API reference, DescribeRegions, RegionInfo
+// OptInStatus), plus futureRegions.
+func allRegions(real inspect.RegionLister) inspect.RegionLister {
+	return regionsFunc(func(ctx context.Context, in *ec2.DescribeRegionsInput, o ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error) {
+		out, err := real.DescribeRegions(ctx, in, o...)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range out.Regions {
+			if aws.ToString(r.OptInStatus) == "not-opted-in" {
+				out.Regions[i].OptInStatus = aws.String("opted-in")
+			}
+		}
+		for _, name := range futureRegions {
+			out.Regions = append(out.Regions, ec2types.Region{RegionName: aws.String(name), OptInStatus: aws.String("opted-in")})
+		}
+		return out, nil
+	})
+}
+
+// commercialRegions returns n enabled commercial regions from lister's
+// answer (sorted, us-east-1 always included).
+func commercialRegions(t *testing.T, lister inspect.RegionLister, n int) []string {
+	t.Helper()
+	out, err := lister.DescribeRegions(t.Context(), &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"us-east-1"}
+	for _, r := range out.Regions {
+		name, st := aws.ToString(r.RegionName), aws.ToString(r.OptInStatus)
+		if name == "us-east-1" || st == "not-opted-in" || strings.HasPrefix(name, "cn-") || strings.HasPrefix(name, "us-gov-") {
+			continue
+		}
+		names = append(names, name)
+	}
+	if len(names) < n {
+		t.Fatalf("only %d enabled regions (%v), want %d", len(names), names, n)
+	}
+	return slices.Sorted(slices.Values(names[:n]))
 }

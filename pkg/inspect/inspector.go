@@ -50,9 +50,23 @@ type Options struct {
 	// group cost no calls. Nil treats every filter as relevant. It may be
 	// called from several goroutines.
 	RelevantFilter func(MetricFilter) bool
+	// AlarmNotifies says whether alarm a, fed by the metric transformation
+	// t, turns one matching event into a delivered notification, exactly as
+	// the planner judges it (the engine passes the planner's predicate;
+	// inspect cannot judge alarms, topic policies or keys itself). topic
+	// looks up the topics observed so far, by ARN. Where some own alarm on
+	// a relevant metric notifies, a person's alarms on that metric need no
+	// lookup. Nil means unknown: every own alarm on a relevant metric then
+	// counts as failing, which is correct but costs one
+	// DescribeAlarmsForMetric per such metric. One observation calls it
+	// from one goroutine, once the topics its own alarms notify have been
+	// read (concurrent observations may call it concurrently).
+	AlarmNotifies func(a Alarm, t MetricTransformation, topic func(arn string) (Topic, bool)) bool
 	// Concurrency bounds in-flight API calls; 0 means DefaultConcurrency.
 	// A full audit finishes in a fixed number of round trips only while
-	// Concurrency is at least the number of regions.
+	// Concurrency is at least the number of concurrent calls of a stage:
+	// a handful when a trail covers every region, one per region when the
+	// regions' trails must be listed.
 	Concurrency int
 }
 
@@ -84,8 +98,9 @@ func New(opts Options) *Inspector {
 type Request struct {
 	// Regions to observe; nil means every enabled region.
 	Regions []string
-	// HomeRegion is where regions are listed and where Watchkeeper's topic
-	// is looked for; it is required.
+	// HomeRegion is where regions are listed, where trails are listed
+	// first (a trail covering every region seen there spares listing the
+	// others) and where Watchkeeper's topic is looked for; it is required.
 	HomeRegion string
 }
 
@@ -96,15 +111,18 @@ type Request struct {
 // cause, so the planner can still judge the rest.
 //
 // Calls are made in stages whose calls are independent and run
-// concurrently: identity and regions; trails in every region; each
-// candidate trail's status and selectors, its log group's filters and
-// Watchkeeper's own alarms; alarms on relevant metrics no own alarm
-// watches, and the notified topics with their subscriptions; the topics'
-// KMS keys; then, only where every own alarm on a relevant metric would not
-// notify anyone, the other alarms on that metric and their topics. The
-// number of calls depends on the regions and the resources that matter,
-// never on unrelated alarms, log groups, topics or filters (see the
-// package documentation for the budget).
+// concurrently: identity, regions and the trails the home region sees;
+// each candidate trail's status and selectors, its log group's filters,
+// Watchkeeper's own alarms and Watchkeeper's topic; only when no trail seen
+// from the home region covers every region, the trails of every other
+// region and what the new candidates need; alarms on relevant metrics no
+// own alarm watches, and the notified topics with their subscriptions and
+// KMS keys; then, only where no own alarm on a relevant metric would
+// notify anyone (Options.AlarmNotifies), the other alarms on that metric
+// and their topics. The number of calls depends on the resources that
+// matter, and on the regions only when no trail covers them all, never on
+// unrelated alarms, log groups, topics or filters (see the package
+// documentation for the budget).
 func (in *Inspector) Observe(ctx context.Context, req Request) (Snapshot, error) {
 	if req.HomeRegion == "" {
 		return Snapshot{}, errors.New("observe: home region is required")
@@ -120,7 +138,9 @@ func (in *Inspector) Observe(ctx context.Context, req Request) (Snapshot, error)
 		logGroups: map[string]*LogGroup{},
 		topics:    map[string]*Topic{},
 		ownAlarms: map[string]*regionAlarms{},
+		allAlarms: map[string]*regionAlarms{},
 		forMetric: map[metricKey]*metricAlarms{},
+		relevant:  map[string][]metricRef{},
 	}
 	snap, err := o.run(ctx)
 	if err != nil {
@@ -147,7 +167,11 @@ type observation struct {
 	logGroups map[string]*LogGroup // by ARN
 	topics    map[string]*Topic    // by ARN
 	ownAlarms map[string]*regionAlarms
+	// allAlarms are every metric alarm of a Region, listed only where a
+	// relevant metric has no notifying alarm otherwise (stage 5).
+	allAlarms map[string]*regionAlarms
 	forMetric map[metricKey]*metricAlarms
+	relevant  map[string][]metricRef // by log group ARN, see relevantMetrics
 }
 
 type regionAlarms struct {
@@ -176,13 +200,19 @@ func (o *observation) call(ctx context.Context, fn func() error) error {
 }
 
 func (o *observation) run(ctx context.Context) (Snapshot, error) {
-	// Stage 1: who am I, and which regions are enabled.
+	// Stage 1: who am I, which regions are enabled, and which trails the
+	// home region sees: its own, and a shadow copy of every multi-region
+	// trail of the account (CloudTrail API reference, DescribeTrails,
+	// includeShadowTrails).
 	var (
 		ident      *sts.GetCallerIdentityOutput
 		identErr   error
 		regionsOut *ec2.DescribeRegionsOutput
 		regionsErr error
+		home       = Region{Name: o.req.HomeRegion}
+		homeTrails []*Trail
 		wg         sync.WaitGroup
+		topicsWG   sync.WaitGroup
 	)
 	wg.Go(func() {
 		identErr = o.call(ctx, func() (err error) {
@@ -200,6 +230,7 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 			return err
 		})
 	})
+	wg.Go(func() { homeTrails = o.describeTrails(ctx, &home) })
 	wg.Wait()
 	if identErr != nil {
 		return Snapshot{}, fmt.Errorf("get caller identity: %w", identErr)
@@ -214,18 +245,143 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 		return Snapshot{}, err
 	}
 
-	// Stage 2: the trails every region sees.
-	for i := range regions {
-		if regions[i].Error != "" {
-			continue
-		}
-		wg.Go(func() { o.describeTrails(ctx, &regions[i]) })
-	}
+	// Stage 2: the candidate trails' status and selectors, their log
+	// groups' filters, Watchkeeper's own alarms in those log groups'
+	// regions, and Watchkeeper's topic.
+	o.configuredTopic(ctx, &topicsWG, o.req.HomeRegion)
+	o.readCandidates(ctx, &wg, &topicsWG, homeTrails)
 	wg.Wait()
 
-	// Stage 3: candidate trails' status and selectors, their log groups'
-	// filters, and Watchkeeper's own alarms in those log groups' regions.
-	for _, t := range o.trails {
+	// A trail seen from the home region that covers every region makes the
+	// other regions' listings unnecessary: only single-region trails are
+	// left to find there, and they cannot change any region's coverage.
+	// Otherwise (or when the home region could not be listed), list every
+	// other region's trails, and read the candidates found there.
+	covering := ""
+	if home.Error == "" {
+		covering = o.coveringTrail()
+	}
+	var found [][]*Trail
+	for i := range regions {
+		r := &regions[i]
+		switch {
+		case r.Error != "":
+		case r.Name == home.Name:
+			r.TrailARNs, r.Error = home.TrailARNs, home.Error
+			r.CoveredBy = covering
+		case covering != "":
+			r.CoveredBy = covering
+		default:
+			found = append(found, nil)
+			j := len(found) - 1
+			wg.Go(func() { found[j] = o.describeTrails(ctx, r) })
+		}
+	}
+	wg.Wait()
+	if len(found) > 0 {
+		o.readCandidates(ctx, &wg, &topicsWG, slices.Concat(found...))
+		wg.Wait()
+	}
+
+	// Stage 3: alarms on relevant metrics no own alarm watches, and the
+	// topics known so far; topics found by the fallback are read as soon
+	// as they are found, and every topic's key right after its attributes.
+	for _, lg := range o.logGroups {
+		if lg.Error != "" || !lg.Exists {
+			continue
+		}
+		ra := o.ownAlarms[lg.Region]
+		if ra.err != nil {
+			lg.Error = "describe alarms: " + cause(ra.err)
+			continue
+		}
+		for _, m := range o.relevantMetrics(lg) {
+			if len(ownOn(m.key, ra.alarms)) == 0 {
+				o.lookUpMetric(ctx, &wg, &topicsWG, m.key)
+			}
+		}
+		for _, a := range ra.alarms {
+			o.topicsOf(ctx, &topicsWG, a)
+		}
+	}
+	wg.Wait()
+	topicsWG.Wait()
+
+	// Stage 4: where no own alarm on a relevant metric would notify anyone
+	// (Options.AlarmNotifies: actions disabled, no topic, topic gone or
+	// unsubscribed, key unusable, ...), a person's alarm on the same metric
+	// may: read the other alarms on it, and their topics. A compliant
+	// account makes no call here. The predicate sees a copy of the topics,
+	// so topics read meanwhile cannot race with it.
+	topics := o.topicsRead()
+	topic := func(arn string) (Topic, bool) {
+		t, ok := topics[arn]
+		return t, ok
+	}
+	for _, lg := range o.logGroups {
+		if lg.Error != "" || !lg.Exists {
+			continue
+		}
+		own := o.ownAlarms[lg.Region].alarms
+		for _, m := range o.relevantMetrics(lg) {
+			if o.ownAlarmsFail(m, own, topic) {
+				o.lookUpMetric(ctx, &wg, &topicsWG, m.key)
+			}
+		}
+	}
+	wg.Wait()
+	topicsWG.Wait()
+
+	// Stage 5: where a relevant metric still has no alarm that notifies,
+	// an alarm on a dimensioned series of it may: DescribeAlarmsForMetric
+	// finds only the series whose dimensions it is given ("If the metric
+	// has any associated dimensions, you must specify them in order for the
+	// call to succeed", CloudWatch API reference), and a filter's dimension
+	// values are not known in advance. List the Region's metric alarms once,
+	// as the benchmark's audit does (describe-alarms, then MetricName). A
+	// control that passes never gets here, so a compliant account's cost
+	// does not grow with unrelated alarms; a failing one pays one paginated
+	// listing per Region, for a reason that says exactly why.
+	topics = o.topicsRead()
+	for _, lg := range o.logGroups {
+		if lg.Error != "" || !lg.Exists {
+			continue
+		}
+		if _, listed := o.allAlarms[lg.Region]; listed {
+			continue
+		}
+		if slices.ContainsFunc(o.relevantMetrics(lg), func(m metricRef) bool { return !o.notified(m, lg.Region, topic) }) {
+			ra := &regionAlarms{}
+			o.allAlarms[lg.Region] = ra
+			wg.Go(func() {
+				o.describeAlarms(ctx, lg.Region, "", ra)
+				for _, a := range ra.alarms {
+					if o.watchesRelevant(a) {
+						o.topicsOf(ctx, &topicsWG, a)
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	topicsWG.Wait()
+
+	// Assemble: per log group alarms, then the snapshot in stable order.
+	for _, lg := range o.logGroups {
+		o.assembleAlarms(lg)
+	}
+	return o.snapshot(regions), nil
+}
+
+// readCandidates starts reading what the newly seen trails need: each
+// candidate trail's (one with a log group, or multi-region) status and
+// selectors, and for each log group not registered before, its metric
+// filters, Watchkeeper's own alarms in its region (once per region) and
+// Watchkeeper's topic there. Trails of another account are recorded with
+// the reason they are not read.
+func (o *observation) readCandidates(ctx context.Context, wg, topicsWG *sync.WaitGroup, trails []*Trail) {
+	var added []*LogGroup
+	for _, t := range trails {
 		if t.LogGroupARN == "" && !t.IsMultiRegion {
 			continue
 		}
@@ -240,13 +396,16 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 			wg.Go(func() { o.trailSelectors(ctx, t) })
 		}
 		if t.LogGroupARN != "" {
-			o.addLogGroup(t.LogGroupARN)
+			if lg := o.addLogGroup(t.LogGroupARN); lg != nil {
+				added = append(added, lg)
+			}
 		}
 	}
-	for _, lg := range o.logGroups {
+	for _, lg := range added {
 		if lg.Error != "" {
 			continue
 		}
+		o.configuredTopic(ctx, topicsWG, lg.Region)
 		wg.Go(func() { o.metricFilters(ctx, lg) })
 		if _, ok := o.ownAlarms[lg.Region]; !ok {
 			ra := &regionAlarms{}
@@ -254,56 +413,32 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 			wg.Go(func() { o.describeOwnAlarms(ctx, lg.Region, ra) })
 		}
 	}
-	wg.Wait()
+}
 
-	// Stage 4: alarms on filter metrics no own alarm watches, and the
-	// topics known so far; topics found by the fallback are read as soon
-	// as they are found, and every topic's key right after its attributes.
-	var topicsWG sync.WaitGroup
-	for _, lg := range o.logGroups {
-		if lg.Error != "" || !lg.Exists {
-			continue
-		}
-		ra := o.ownAlarms[lg.Region]
-		if ra.err != nil {
-			lg.Error = "describe alarms: " + cause(ra.err)
-			continue
-		}
-		for _, mk := range uncoveredMetrics(o.relevantMetrics(lg), ra.alarms) {
-			o.lookUpMetric(ctx, &wg, &topicsWG, mk)
-		}
-		for _, a := range ra.alarms {
-			o.topicsOf(ctx, &topicsWG, a)
+// coveringTrail returns the ARN of the first (by ARN) trail observed so far
+// that covers every region (Trail.CoversEveryRegion), or "".
+func (o *observation) coveringTrail() string {
+	var arns []string
+	for arn, t := range o.trails {
+		if t.CoversEveryRegion() {
+			arns = append(arns, arn)
 		}
 	}
-	o.configuredTopics(ctx, &topicsWG)
-	wg.Wait()
-	topicsWG.Wait()
-
-	// Stage 5: where every own alarm on a relevant metric would not pass
-	// (actions disabled, no topic, topic gone, unreadable, without a
-	// confirmed subscription or with a key CloudWatch cannot use), a
-	// person's alarm on the same metric may: read the other alarms on it,
-	// and their topics. A compliant account makes no call here.
-	for _, lg := range o.logGroups {
-		if lg.Error != "" || !lg.Exists {
-			continue
-		}
-		own := o.ownAlarms[lg.Region].alarms
-		for _, mk := range o.relevantMetrics(lg) {
-			if o.ownAlarmsFail(mk, own) {
-				o.lookUpMetric(ctx, &wg, &topicsWG, mk)
-			}
-		}
+	if len(arns) == 0 {
+		return ""
 	}
-	wg.Wait()
-	topicsWG.Wait()
+	return slices.Min(arns)
+}
 
-	// Assemble: per log group alarms, then the snapshot in stable order.
-	for _, lg := range o.logGroups {
-		o.assembleAlarms(lg)
+// topicsRead returns a copy of the topics read so far.
+func (o *observation) topicsRead() map[string]Topic {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make(map[string]Topic, len(o.topics))
+	for arn, t := range o.topics {
+		out[arn] = *t
 	}
-	return o.snapshot(regions), nil
+	return out
 }
 
 // selectRegions decides which regions to observe and which requested ones

@@ -15,12 +15,13 @@ import (
 	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
-// addLogGroup registers a candidate trail's log group (once per ARN). A log
-// group in another account is recorded with the reason it is not read: the
-// controls must be enforced in that account.
-func (o *observation) addLogGroup(arn string) {
+// addLogGroup registers a candidate trail's log group (once per ARN) and
+// returns it, or nil when it was registered already. A log group in another
+// account is recorded with the reason it is not read: the controls must be
+// enforced in that account.
+func (o *observation) addLogGroup(arn string) *LogGroup {
 	if _, ok := o.logGroups[arn]; ok {
-		return
+		return nil
 	}
 	lg := &LogGroup{
 		ARN:     arn,
@@ -39,6 +40,7 @@ func (o *observation) addLogGroup(arn string) {
 	}
 	lg.Name = name
 	o.logGroups[arn] = lg
+	return lg
 }
 
 // metricFilters reads every metric filter on lg (paginated).
@@ -74,6 +76,7 @@ func (o *observation) metricFilters(ctx context.Context, lg *LogGroup) {
 					MetricValue:     aws.ToString(mt.MetricValue),
 					DefaultValue:    mt.DefaultValue,
 					Dimensions:      nilIfEmpty(mt.Dimensions),
+					Unit:            string(mt.Unit),
 				})
 			}
 			filters = append(filters, mf)
@@ -90,11 +93,20 @@ func (o *observation) metricFilters(ctx context.Context, lg *LogGroup) {
 // describeOwnAlarms reads every alarm named with Watchkeeper's prefix in
 // region (paginated): one listing per region, whatever else is there.
 func (o *observation) describeOwnAlarms(ctx context.Context, region string, ra *regionAlarms) {
-	p := cloudwatch.NewDescribeAlarmsPaginator(o.in.opts.Clients(region).CloudWatch, &cloudwatch.DescribeAlarmsInput{
-		AlarmNamePrefix: aws.String(o.in.opts.NamePrefix),
-		AlarmTypes:      []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
-		MaxRecords:      aws.Int32(100),
-	})
+	o.describeAlarms(ctx, region, o.in.opts.NamePrefix, ra)
+}
+
+// describeAlarms reads every metric alarm in region whose name starts with
+// prefix ("" for all), paginated.
+func (o *observation) describeAlarms(ctx context.Context, region, prefix string, ra *regionAlarms) {
+	in := &cloudwatch.DescribeAlarmsInput{
+		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
+		MaxRecords: aws.Int32(100),
+	}
+	if prefix != "" {
+		in.AlarmNamePrefix = aws.String(prefix)
+	}
+	p := cloudwatch.NewDescribeAlarmsPaginator(o.in.opts.Clients(region).CloudWatch, in)
 	for p.HasMorePages() {
 		var out *cloudwatch.DescribeAlarmsOutput
 		err := o.call(ctx, func() (err error) {
@@ -131,10 +143,21 @@ func (o *observation) alarmsForMetric(ctx context.Context, mk metricKey, ma *met
 	}
 }
 
+// metricRef is a metric published by relevant filters of one log group,
+// with the transformations that publish it.
+type metricRef struct {
+	key   metricKey
+	feeds []MetricTransformation
+}
+
 // relevantMetrics lists, in a stable order, the metrics published by lg's
-// filters that Options.RelevantFilter accepts.
-func (o *observation) relevantMetrics(lg *LogGroup) []metricKey {
-	var keys []metricKey
+// filters that Options.RelevantFilter accepts. Call it once lg's filters
+// are read; it remembers its answer for lg.
+func (o *observation) relevantMetrics(lg *LogGroup) []metricRef {
+	if refs, ok := o.relevant[lg.ARN]; ok {
+		return refs
+	}
+	var refs []metricRef
 	for _, f := range lg.Filters {
 		if rel := o.in.opts.RelevantFilter; rel != nil && !rel(f) {
 			continue
@@ -144,62 +167,84 @@ func (o *observation) relevantMetrics(lg *LogGroup) []metricKey {
 				continue
 			}
 			k := metricKey{region: lg.Region, name: mt.MetricName, namespace: mt.MetricNamespace}
-			if !slices.Contains(keys, k) {
-				keys = append(keys, k)
+			i := slices.IndexFunc(refs, func(r metricRef) bool { return r.key == k })
+			if i < 0 {
+				i = len(refs)
+				refs = append(refs, metricRef{key: k})
 			}
+			refs[i].feeds = append(refs[i].feeds, mt)
 		}
 	}
-	return keys
+	o.relevant[lg.ARN] = refs
+	return refs
 }
 
-// uncoveredMetrics returns the keys that no alarm in own watches (on the
-// dimensionless metric, as a filter publishes it).
-func uncoveredMetrics(keys []metricKey, own []Alarm) []metricKey {
-	var out []metricKey
-	for _, k := range keys {
-		if len(ownOn(k, own)) == 0 {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// ownOn returns the alarms in own that watch k's dimensionless metric.
+// ownOn returns the alarms in own that watch k's dimensionless metric (a
+// filter publishes its metric without dimensions unless it names some).
 func ownOn(k metricKey, own []Alarm) []Alarm {
 	var out []Alarm
 	for _, a := range own {
-		if a.Region == k.region && a.MetricName == k.name && a.Namespace == k.namespace && !a.HasDimensions {
+		if a.Region == k.region && a.MetricName == k.name && a.Namespace == k.namespace && len(a.Dimensions) == 0 {
 			out = append(out, a)
 		}
 	}
 	return out
 }
 
-// ownAlarmsFail reports whether own alarms watch k but none of them would
-// pass: then a person's alarm on k is worth looking up. It reads topics, so
-// it runs only after they have been observed.
-func (o *observation) ownAlarmsFail(k metricKey, own []Alarm) bool {
-	watching := ownOn(k, own)
+// ownAlarmsFail reports whether own alarms watch m but, for some
+// transformation feeding m, none of them would turn one event into a
+// delivered notification (Options.AlarmNotifies): then a person's alarm on
+// m is worth looking up. Without AlarmNotifies every watched metric fails.
+// topic looks up observed topics; call it once they have all been read.
+func (o *observation) ownAlarmsFail(m metricRef, own []Alarm, topic func(arn string) (Topic, bool)) bool {
+	watching := ownOn(m.key, own)
 	if len(watching) == 0 {
-		return false // looked up already, in stage 4
+		return false // looked up already, in stage 3
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return !slices.ContainsFunc(watching, o.alarmNotifies)
+	notifies := o.in.opts.AlarmNotifies
+	if notifies == nil {
+		return true
+	}
+	return slices.ContainsFunc(m.feeds, func(t MetricTransformation) bool {
+		return !slices.ContainsFunc(watching, func(a Alarm) bool { return notifies(a, t, topic) })
+	})
 }
 
-// alarmNotifies reports whether alarm a reaches a person, as the planner
-// judges it: actions enabled and some SNS action to an existing, readable
-// topic with a confirmed subscription whose KMS key (if any) CloudWatch may
-// use. Call with o.mu held.
-func (o *observation) alarmNotifies(a Alarm) bool {
-	if !a.ActionsEnabled {
+// notified reports whether, for every transformation feeding m, some alarm
+// found so far on m's name and namespace (own, or by metric) notifies.
+func (o *observation) notified(m metricRef, region string, topic func(arn string) (Topic, bool)) bool {
+	notifies := o.in.opts.AlarmNotifies
+	if notifies == nil {
 		return false
 	}
-	return slices.ContainsFunc(a.AlarmActions, func(act string) bool {
-		t, ok := o.topics[act]
-		return ok && t.Delivers()
+	var alarms []Alarm
+	if ra := o.ownAlarms[region]; ra != nil {
+		alarms = append(alarms, ra.alarms...)
+	}
+	if ma, ok := o.forMetric[m.key]; ok {
+		alarms = append(alarms, ma.alarms...)
+	}
+	return !slices.ContainsFunc(m.feeds, func(t MetricTransformation) bool {
+		return !slices.ContainsFunc(alarms, func(a Alarm) bool {
+			return a.MetricName == m.key.name && a.Namespace == m.key.namespace && notifies(a, t, topic)
+		})
 	})
+}
+
+// watchesRelevant reports whether a names a relevant metric of some log
+// group in its Region (whatever its dimensions).
+func (o *observation) watchesRelevant(a Alarm) bool {
+	for _, lg := range o.logGroups {
+		if lg.Region != a.Region || lg.Error != "" || !lg.Exists {
+			continue
+		}
+		if slices.ContainsFunc(o.relevantMetrics(lg), func(m metricRef) bool {
+			return m.key.name == a.MetricName && m.key.namespace == a.Namespace
+		}) {
+			return true
+		}
+	}
+	return false
 }
 
 // lookUpMetric starts DescribeAlarmsForMetric for mk (once per
@@ -236,7 +281,18 @@ func (o *observation) assembleAlarms(lg *LogGroup) {
 		}
 	}
 	var errs []string
-	for _, mk := range o.relevantMetrics(lg) {
+	if ra := o.allAlarms[lg.Region]; ra != nil {
+		if ra.err != nil {
+			errs = append(errs, "describe alarms: "+cause(ra.err))
+		}
+		for _, a := range ra.alarms {
+			if o.watchesRelevant(a) {
+				byARN[a.ARN+"\x00"+a.Name] = a
+			}
+		}
+	}
+	for _, m := range o.relevantMetrics(lg) {
+		mk := m.key
 		ma, ok := o.forMetric[mk]
 		if !ok {
 			continue // an own alarm on it notifies a person
@@ -265,25 +321,36 @@ func (o *observation) assembleAlarms(lg *LogGroup) {
 }
 
 func convertAlarm(a cwtypes.MetricAlarm, region string) Alarm {
-	stat := string(a.Statistic)
-	if stat == "" {
-		stat = aws.ToString(a.ExtendedStatistic)
+	var dims map[string]string
+	if len(a.Dimensions) > 0 {
+		dims = make(map[string]string, len(a.Dimensions))
+		for _, d := range a.Dimensions {
+			dims[aws.ToString(d.Name)] = aws.ToString(d.Value)
+		}
 	}
 	return Alarm{
-		Name:               aws.ToString(a.AlarmName),
-		ARN:                aws.ToString(a.AlarmArn),
-		Region:             region,
-		MetricName:         aws.ToString(a.MetricName),
-		Namespace:          aws.ToString(a.Namespace),
-		Statistic:          stat,
-		Period:             aws.ToInt32(a.Period),
-		EvaluationPeriods:  aws.ToInt32(a.EvaluationPeriods),
-		Threshold:          aws.ToFloat64(a.Threshold),
-		ComparisonOperator: string(a.ComparisonOperator),
-		TreatMissingData:   aws.ToString(a.TreatMissingData),
-		ActionsEnabled:     aws.ToBool(a.ActionsEnabled),
-		AlarmActions:       nonNil(a.AlarmActions),
-		HasDimensions:      len(a.Dimensions) > 0,
+		Name:              aws.ToString(a.AlarmName),
+		ARN:               aws.ToString(a.AlarmArn),
+		Region:            region,
+		MetricName:        aws.ToString(a.MetricName),
+		Namespace:         aws.ToString(a.Namespace),
+		Dimensions:        dims,
+		Statistic:         string(a.Statistic),
+		ExtendedStatistic: aws.ToString(a.ExtendedStatistic),
+
+		EvaluateLowSampleCountPercentile: aws.ToString(a.EvaluateLowSampleCountPercentile),
+		Unit:                             string(a.Unit),
+		Period:                           aws.ToInt32(a.Period),
+		EvaluationPeriods:                aws.ToInt32(a.EvaluationPeriods),
+		DatapointsToAlarm:                aws.ToInt32(a.DatapointsToAlarm),
+		Threshold:                        aws.ToFloat64(a.Threshold),
+		ComparisonOperator:               string(a.ComparisonOperator),
+		ThresholdMetricID:                aws.ToString(a.ThresholdMetricId),
+		MetricMath:                       len(a.Metrics) > 0,
+		TreatMissingData:                 aws.ToString(a.TreatMissingData),
+		ActionsEnabled:                   aws.ToBool(a.ActionsEnabled),
+		AlarmActions:                     nonNil(a.AlarmActions),
+		StateValue:                       string(a.StateValue),
 	}
 }
 

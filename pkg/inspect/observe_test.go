@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -17,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -32,8 +37,9 @@ import (
 var threeRegions = []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
 
 // wantCompliant is the snapshot of a world.Compliant account in us-east-1
-// observed over threeRegions.
-func wantCompliant(acct world.Account) inspect.Snapshot {
+// observed over regions: the trail seen from us-east-1 covers every
+// region, so only us-east-1's trails are listed.
+func wantCompliant(acct world.Account, regions []string) inspect.Snapshot {
 	lgARN := acct.Trail.LogGroupARN
 	var filters []inspect.MetricFilter
 	var alarms []inspect.Alarm
@@ -59,18 +65,23 @@ func wantCompliant(acct world.Account) inspect.Snapshot {
 			TreatMissingData:   "notBreaching",
 			ActionsEnabled:     true,
 			AlarmActions:       []string{acct.TopicARN},
+			StateValue:         "OK", // as moto 5.2.1 reports a new alarm; AWS starts in INSUFFICIENT_DATA
 		})
 	}
 	slices.SortFunc(filters, func(a, b inspect.MetricFilter) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(alarms, func(a, b inspect.Alarm) int { return strings.Compare(a.Name, b.Name) })
-	var regions []inspect.Region
-	for _, r := range slices.Sorted(slices.Values(threeRegions)) {
-		regions = append(regions, inspect.Region{Name: r, TrailARNs: []string{acct.Trail.ARN}})
+	var want []inspect.Region
+	for _, r := range slices.Sorted(slices.Values(regions)) {
+		rg := inspect.Region{Name: r, TrailARNs: []string{}, CoveredBy: acct.Trail.ARN}
+		if r == "us-east-1" {
+			rg.TrailARNs = []string{acct.Trail.ARN}
+		}
+		want = append(want, rg)
 	}
 	return inspect.Snapshot{
 		Account:   moto.Account,
 		Partition: "aws",
-		Regions:   regions,
+		Regions:   want,
 		Trails: []inspect.Trail{{
 			ARN:           acct.Trail.ARN,
 			Name:          acct.Trail.Name,
@@ -98,11 +109,36 @@ func wantCompliant(acct world.Account) inspect.Snapshot {
 
 // ignoreVolatile ignores what moto generates at random (subscription ids)
 // or from the clock (delivery times).
+// ignoreTopicPolicy ignores topics' access policies (moto's default
+// document), for tests about something else.
+var ignoreTopicPolicy = cmpopts.IgnoreFields(inspect.Topic{}, "Policy")
+
 var ignoreVolatile = cmp.Options{
 	cmpopts.IgnoreFields(inspect.Subscription{}, "ARN"),
 	cmpopts.IgnoreFields(inspect.TrailStatus{}, "LatestCloudWatchLogsDeliveryTime"),
 	cmpopts.EquateEmpty(),
 }
+
+// compliantCalls are the calls observing a world.Compliant account makes
+// whatever the number of regions: identity, regions and the home region's
+// trails; then the covering trail's status and selectors, its log group's
+// filters, Watchkeeper's alarms, and Watchkeeper's topic (the one the
+// alarms notify) with its subscriptions.
+var compliantCalls = map[string]int{
+	"STS.GetCallerIdentity":                 1,
+	"EC2.DescribeRegions":                   1,
+	"CloudTrail.DescribeTrails":             1,
+	"CloudTrail.GetTrailStatus":             1,
+	"CloudTrail.GetEventSelectors":          1,
+	"CloudWatch Logs.DescribeMetricFilters": 1,
+	"CloudWatch.DescribeAlarms":             1,
+	"SNS.GetTopicAttributes":                1,
+	"SNS.ListSubscriptionsByTopic":          1,
+}
+
+// maxCalls is the budget of a compliant account's full observation, at any
+// number of regions.
+const maxCalls = 12
 
 func TestObserveCompliantAccount(t *testing.T) {
 	e := newEnv(t)
@@ -113,10 +149,22 @@ func TestObserveCompliantAccount(t *testing.T) {
 	}
 	req := inspect.Request{Regions: threeRegions, HomeRegion: "us-east-1"}
 	opts := e.options(nil)
+	opts.AlarmNotifies = notifies
 
 	snap := e.observe(t, opts, req)
-	if diff := cmp.Diff(wantCompliant(acct), snap, ignoreVolatile); diff != "" {
+	want := wantCompliant(acct, threeRegions)
+	topicAttrs, err := sns.NewFromConfig(e.srv.Config("us-east-1")).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(acct.TopicARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := want.Topics[acct.TopicARN]
+	tp.Policy = topicAttrs.Attributes["Policy"] // moto's default access policy
+	want.Topics[acct.TopicARN] = tp
+	if diff := cmp.Diff(want, snap, ignoreVolatile); diff != "" {
 		t.Errorf("snapshot mismatch (-want +got):\n%s", diff)
+	}
+	if snap.Topics[acct.TopicARN].Policy == "" {
+		t.Error("topic policy not recorded")
 	}
 	for _, s := range snap.Topics[acct.TopicARN].Subscriptions {
 		if !s.Confirmed() {
@@ -124,30 +172,18 @@ func TestObserveCompliantAccount(t *testing.T) {
 		}
 	}
 	calls := e.calls.take()
-
-	// The call count is regions + a constant: identity, regions, one
-	// DescribeTrails per region, then one call each for the trail status,
-	// selectors, filters, own alarms, topic attributes and subscriptions.
-	want := map[string]int{
-		"STS.GetCallerIdentity":                 1,
-		"EC2.DescribeRegions":                   1,
-		"CloudTrail.DescribeTrails":             len(threeRegions),
-		"CloudTrail.GetTrailStatus":             1,
-		"CloudTrail.GetEventSelectors":          1,
-		"CloudWatch Logs.DescribeMetricFilters": 1,
-		"CloudWatch.DescribeAlarms":             1,
-		"SNS.GetTopicAttributes":                1,
-		"SNS.ListSubscriptionsByTopic":          1,
-	}
-	if diff := cmp.Diff(want, calls); diff != "" {
+	if diff := cmp.Diff(compliantCalls, calls); diff != "" {
 		t.Errorf("API calls for a compliant account (-want +got):\n%s", diff)
 	}
-	if n := total(calls); n > len(threeRegions)+12 {
-		t.Errorf("total calls = %d, want at most regions + 12 = %d", n, len(threeRegions)+12)
+	if n := total(calls); n > maxCalls {
+		t.Errorf("total calls = %d, want at most %d", n, maxCalls)
 	}
 
-	// Unrelated alarms, log groups and filters change neither the calls
-	// nor the snapshot.
+	// Unrelated alarms, log groups, filters and topics (an encrypted one
+	// too: key state and policy are read only for topics alarms use), and
+	// a single-region trail in another region (the covering trail makes
+	// listing that region unnecessary), change neither the calls nor the
+	// snapshot.
 	for _, r := range []string{"us-east-1", "eu-west-1"} {
 		if err := e.world.Noise(ctx, r, 150, 5, 2); err != nil {
 			t.Fatalf("noise: %v", err)
@@ -156,9 +192,19 @@ func TestObserveCompliantAccount(t *testing.T) {
 	if _, err := e.world.Topic(ctx, "us-east-1", "unrelated-topic", "email:other@example.com"); err != nil {
 		t.Fatal(err)
 	}
+	key, err := e.world.Key(ctx, "us-east-1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.world.EncryptedTopic(ctx, "us-east-1", "unrelated-encrypted", key, "email:other@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.world.Trail(ctx, world.TrailSpec{Name: "regional", HomeRegion: "eu-west-1", SingleRegion: true, LogGroupName: "regional-logs"}); err != nil {
+		t.Fatal(err)
+	}
 	snap2 := e.observe(t, opts, req)
 	if diff := cmp.Diff(calls, e.calls.take()); diff != "" {
-		t.Errorf("API calls changed with 300 unrelated alarms and 10 unrelated log groups (-before +after):\n%s", diff)
+		t.Errorf("API calls changed with unrelated resources (-before +after):\n%s", diff)
 	}
 	if diff := cmp.Diff(snap, snap2); diff != "" {
 		t.Errorf("snapshot changed with unrelated resources (-before +after):\n%s", diff)
@@ -166,9 +212,228 @@ func TestObserveCompliantAccount(t *testing.T) {
 
 	// One call at a time still completes (stages never hold a slot while
 	// waiting on another) and observes the same account.
-	opts.Concurrency = 1
-	if diff := cmp.Diff(snap, e.observe(t, opts, req)); diff != "" {
+	serial := opts
+	serial.Concurrency = 1
+	if diff := cmp.Diff(snap, e.observe(t, serial, req)); diff != "" {
 		t.Errorf("snapshot with Concurrency 1 differs (-default +serial):\n%s", diff)
+	}
+
+	// Without AlarmNotifies, whether an own alarm notifies is unknown: the
+	// other alarms on every control's metric are read too, and the Region's
+	// alarms are listed once. The snapshot is the same (no other alarm
+	// exists); only the calls grow.
+	unknown := opts
+	unknown.AlarmNotifies = nil
+	if diff := cmp.Diff(snap, e.observe(t, unknown, req)); diff != "" {
+		t.Errorf("snapshot without AlarmNotifies differs (-with +without):\n%s", diff)
+	}
+	wantUnknown := maps.Clone(compliantCalls)
+	wantUnknown["CloudWatch.DescribeAlarmsForMetric"] = len(catalog.Default().Controls)
+	wantUnknown["CloudWatch.DescribeAlarms"]++
+	if diff := cmp.Diff(wantUnknown, e.calls.take()); diff != "" {
+		t.Errorf("API calls without AlarmNotifies (-want +got):\n%s", diff)
+	}
+}
+
+// TestObserveBudget: a compliant account's full observation costs at most
+// maxCalls calls and a fixed number of sequential round trips at 3, 20 and
+// 38 regions, with a plain topic and a KMS-encrypted one.
+func TestObserveBudget(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: "us-east-1", Benchmark: catalog.Default()})
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	// A customer managed key whose policy lets CloudWatch use it, so the
+	// encrypted topic still delivers (no other alarm is looked up).
+	allowed, err := os.ReadFile(filepath.Join("testdata", "keypolicy", "cloudwatch-allowed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := e.world.Key(ctx, "us-east-1", string(allowed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := kms.NewFromConfig(e.srv.Config("us-east-1"))
+	if _, err := kc.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/budget"), TargetKeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	opts := e.options(nil)
+	opts.AlarmNotifies = notifies
+	opts.RegionLister = allRegions(opts.RegionLister)
+	sizes := map[int][]string{
+		3:  threeRegions,
+		20: commercialRegions(t, ec2.NewFromConfig(e.srv.Config("us-east-1")), 20), // moto's enabled regions
+		38: commercialRegions(t, opts.RegionLister, 38),                            // moto's 34 opted in, and futureRegions
+	}
+	withKMS := maps.Clone(compliantCalls)
+	withKMS["KMS.DescribeKey"] = 1
+	withKMS["KMS.GetKeyPolicy"] = 1
+	for _, topic := range []struct {
+		name      string
+		keyID     string
+		wantCalls map[string]int
+		// wantTrips: identity ‖ regions ‖ home trails; trail status ‖
+		// selectors ‖ filters ‖ own alarms ‖ topic attributes ‖
+		// subscriptions; the key (DescribeKey ‖ GetKeyPolicy, or
+		// DescribeKey then GetKeyPolicy for an alias).
+		wantTrips int
+	}{
+		{"plain topic", "", compliantCalls, 2},
+		{"topic encrypted, key by ARN", key, withKMS, 3},
+		{"topic encrypted, key by alias", "alias/budget", withKMS, 4},
+	} {
+		if _, err := sns.NewFromConfig(e.srv.Config("us-east-1")).SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{
+			TopicArn: aws.String(acct.TopicARN), AttributeName: aws.String("KmsMasterKeyId"), AttributeValue: aws.String(topic.keyID),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{3, 20, 38} {
+			t.Run(fmt.Sprintf("%s, %d regions", topic.name, n), func(t *testing.T) {
+				regions := sizes[n]
+				if len(regions) != n {
+					t.Fatalf("%d regions, want %d", len(regions), n)
+				}
+				e.calls.setLatency(50 * time.Millisecond)
+				t.Cleanup(func() { e.calls.setLatency(0) })
+				snap := e.observe(t, opts, inspect.Request{Regions: regions, HomeRegion: "us-east-1"})
+				trips := e.calls.trips()
+				calls := e.calls.take()
+				if diff := cmp.Diff(topic.wantCalls, calls); diff != "" {
+					t.Errorf("API calls (-want +got):\n%s", diff)
+				}
+				if got := total(calls); got > maxCalls {
+					t.Errorf("%d calls, want at most %d", got, maxCalls)
+				}
+				if trips != topic.wantTrips {
+					t.Errorf("%d sequential round trips, want %d", trips, topic.wantTrips)
+				}
+				if len(snap.Regions) != n {
+					t.Errorf("%d regions observed, want %d", len(snap.Regions), n)
+				}
+				for _, r := range snap.Regions {
+					if r.Error != "" || r.CoveredBy != acct.Trail.ARN {
+						t.Errorf("region %+v: want covered by %s", r, acct.Trail.ARN)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestObserveNoCoveringTrail: when no trail seen from the home region
+// covers every region (here the multi-region trail is stopped), every
+// region's trails are listed, each region reports what it sees, and the
+// single-region trail found elsewhere is read with its log group.
+func TestObserveNoCoveringTrail(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	stopped, err := e.world.Trail(ctx, world.TrailSpec{Name: "stopped", HomeRegion: "us-east-1", NotLogging: true, LogGroupName: "stopped-logs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	regional, err := e.world.Trail(ctx, world.TrailSpec{Name: "regional", HomeRegion: "eu-west-1", SingleRegion: true, LogGroupName: "regional-logs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := e.options(nil)
+	opts.AlarmNotifies = notifies
+	snap := e.observe(t, opts, inspect.Request{Regions: threeRegions, HomeRegion: "us-east-1"})
+	calls := e.calls.take()
+
+	wantRegions := []inspect.Region{
+		{Name: "ap-southeast-2", TrailARNs: []string{stopped.ARN}},
+		{Name: "eu-west-1", TrailARNs: slices.Sorted(slices.Values([]string{stopped.ARN, regional.ARN}))},
+		{Name: "us-east-1", TrailARNs: []string{stopped.ARN}},
+	}
+	if diff := cmp.Diff(wantRegions, snap.Regions); diff != "" {
+		t.Errorf("regions (-want +got):\n%s", diff)
+	}
+	byARN := map[string]inspect.Trail{}
+	for _, tr := range snap.Trails {
+		byARN[tr.ARN] = tr
+	}
+	if tr := byARN[stopped.ARN]; tr.Status == nil || tr.Status.IsLogging {
+		t.Errorf("stopped trail = %+v; want read, not logging", tr)
+	}
+	if tr := byARN[regional.ARN]; tr.Status == nil || !tr.Status.IsLogging || tr.Selectors == nil {
+		t.Errorf("single-region trail found in eu-west-1 = %+v; want its status and selectors read", tr)
+	}
+	for _, arn := range []string{stopped.LogGroupARN, regional.LogGroupARN} {
+		if lg := snap.LogGroups[arn]; !lg.Exists || lg.Error != "" {
+			t.Errorf("log group %s = %+v; want read", arn, lg)
+		}
+	}
+	// Two trails and two log groups in two regions, each read once; the
+	// configured topic, which does not exist, is looked for in both.
+	want := map[string]int{
+		"STS.GetCallerIdentity":                 1,
+		"EC2.DescribeRegions":                   1,
+		"CloudTrail.DescribeTrails":             len(threeRegions),
+		"CloudTrail.GetTrailStatus":             2,
+		"CloudTrail.GetEventSelectors":          2,
+		"CloudWatch Logs.DescribeMetricFilters": 2,
+		"CloudWatch.DescribeAlarms":             2,
+		"SNS.GetTopicAttributes":                2,
+		"SNS.ListSubscriptionsByTopic":          2,
+	}
+	if diff := cmp.Diff(want, calls); diff != "" {
+		t.Errorf("API calls (-want +got):\n%s", diff)
+	}
+}
+
+// TestObserveCoverage: which trails, seen from the home region, make
+// listing the other regions unnecessary: multi-region, logging, and
+// recording read and write management events (classic or advanced).
+func TestObserveCoverage(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	mgmt := cttypes.AdvancedFieldSelector{Field: aws.String("eventCategory"), Equals: []string{"Management"}}
+	for _, tc := range []struct {
+		name   string
+		spec   world.TrailSpec
+		covers bool
+	}{
+		{"classic, all management events", world.TrailSpec{}, true},
+		{"classic, write-only", world.TrailSpec{Classic: []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeWriteOnly, IncludeManagementEvents: aws.Bool(true)}}}, false},
+		{"classic, data events only", world.TrailSpec{Classic: []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(false),
+			DataResources: []cttypes.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{"arn:aws:s3"}}}}}}, false},
+		{"classic, all management events but KMS", world.TrailSpec{Classic: []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(true),
+			ExcludeManagementEventSources: []string{"kms.amazonaws.com"}}}}, true},
+		{"advanced, management", world.TrailSpec{Advanced: []cttypes.AdvancedEventSelector{{Name: aws.String("mgmt"), FieldSelectors: []cttypes.AdvancedFieldSelector{mgmt}}}}, true},
+		{"advanced, management read-only", world.TrailSpec{Advanced: []cttypes.AdvancedEventSelector{{Name: aws.String("reads"), FieldSelectors: []cttypes.AdvancedFieldSelector{
+			mgmt, {Field: aws.String("readOnly"), Equals: []string{"true"}}}}}}, false},
+		{"stopped", world.TrailSpec{NotLogging: true}, false},
+		{"single-region", world.TrailSpec{SingleRegion: true}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := tc.spec
+			spec.Name, spec.HomeRegion = "coverage", "us-east-1"
+			tr, err := e.world.Trail(ctx, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				// t.Context() is done by the time cleanups run.
+				if _, err := cloudtrail.NewFromConfig(e.srv.Config("us-east-1")).DeleteTrail(context.Background(), &cloudtrail.DeleteTrailInput{Name: aws.String(tr.Name)}); err != nil {
+					t.Error(err)
+				}
+			})
+			snap := e.observe(t, e.options(nil), inspect.Request{Regions: threeRegions, HomeRegion: "us-east-1"})
+			wantCovered, wantListings := "", len(threeRegions)
+			if tc.covers {
+				wantCovered, wantListings = tr.ARN, 1
+			}
+			for _, r := range snap.Regions {
+				if r.CoveredBy != wantCovered {
+					t.Errorf("region %s covered by %q, want %q", r.Name, r.CoveredBy, wantCovered)
+				}
+			}
+			if got := e.calls.take()["CloudTrail.DescribeTrails"]; got != wantListings {
+				t.Errorf("DescribeTrails calls = %d, want %d", got, wantListings)
+			}
+		})
 	}
 }
 
@@ -230,24 +495,61 @@ func TestObserveErrors(t *testing.T) {
 	}
 	denied := &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User is not authorized to perform: cloudtrail:DescribeTrails"}
 
-	t.Run("one region denied, the others observed", func(t *testing.T) {
+	// denyTrails denies DescribeTrails in the regions in deny and records
+	// the regions whose trails were asked for (the fake answers without
+	// the SDK, so the call counter does not see denied calls).
+	denyTrails := func(deny map[string]bool) (inspect.Options, *[]string) {
+		var (
+			mu    sync.Mutex
+			asked []string
+		)
 		opts := e.options(func(region string, c inspect.Clients) inspect.Clients {
-			if region == "eu-west-1" {
-				c.CloudTrail = trailFake{TrailReader: c.CloudTrail, describeTrails: func(context.Context, *cloudtrail.DescribeTrailsInput, ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error) {
+			real := c.CloudTrail
+			c.CloudTrail = trailFake{TrailReader: real, describeTrails: func(ctx context.Context, in *cloudtrail.DescribeTrailsInput, o ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error) {
+				mu.Lock()
+				asked = append(asked, region)
+				mu.Unlock()
+				if deny[region] {
 					return nil, denied
-				}}
-			}
+				}
+				return real.DescribeTrails(ctx, in, o...)
+			}}
 			return c
 		})
+		opts.AlarmNotifies = notifies
+		return opts, &asked
+	}
+	deniedTrails := "describe trails: AccessDeniedException: User is not authorized to perform: cloudtrail:DescribeTrails"
+
+	t.Run("another region's listing denied: not needed while a trail covers every region", func(t *testing.T) {
+		opts, asked := denyTrails(map[string]bool{"eu-west-1": true})
 		snap := e.observe(t, opts, inspect.Request{Regions: threeRegions, HomeRegion: "us-east-1"})
-		want := wantCompliant(acct)
+		if diff := cmp.Diff([]string{"us-east-1"}, *asked); diff != "" {
+			t.Errorf("regions whose trails were listed (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(wantCompliant(acct, threeRegions), snap, ignoreVolatile, ignoreTopicPolicy); diff != "" {
+			t.Errorf("snapshot (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("home region's listing denied: every other region is listed", func(t *testing.T) {
+		opts, asked := denyTrails(map[string]bool{"us-east-1": true, "eu-west-1": true})
+		snap := e.observe(t, opts, inspect.Request{Regions: threeRegions, HomeRegion: "us-east-1"})
+		if diff := cmp.Diff(slices.Sorted(slices.Values(threeRegions)), slices.Sorted(slices.Values(*asked))); diff != "" {
+			t.Errorf("regions whose trails were listed (-want +got):\n%s", diff)
+		}
+		want := wantCompliant(acct, threeRegions)
 		for i := range want.Regions {
-			if want.Regions[i].Name == "eu-west-1" {
-				want.Regions[i] = inspect.Region{Name: "eu-west-1", TrailARNs: []string{},
-					Error: "describe trails: AccessDeniedException: User is not authorized to perform: cloudtrail:DescribeTrails"}
+			r := &want.Regions[i]
+			r.CoveredBy = ""
+			switch r.Name {
+			case "ap-southeast-2": // sees the trail's shadow copy
+				r.TrailARNs = []string{acct.Trail.ARN}
+			default:
+				r.TrailARNs, r.Error = []string{}, deniedTrails
 			}
 		}
-		if diff := cmp.Diff(want, snap, ignoreVolatile); diff != "" {
+		if diff := cmp.Diff(want, snap, ignoreVolatile, ignoreTopicPolicy); diff != "" {
 			t.Errorf("snapshot (-want +got):\n%s", diff)
 		}
 	})
@@ -597,4 +899,121 @@ func TestObserveSubscriptions(t *testing.T) {
 			t.Errorf("ListSubscriptionsByTopic calls = %d, want 2 pages", got)
 		}
 	})
+}
+
+// TestObserveAlarmFields: every field that decides whether an alarm turns
+// an event into a notification is recorded as CloudWatch reports it.
+func TestObserveAlarmFields(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	const region = "us-east-1"
+	tr, err := e.world.Trail(ctx, world.TrailSpec{Name: "main", HomeRegion: region, LogGroupName: "trail-logs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw := cloudwatch.NewFromConfig(e.srv.Config(region))
+	metric := func(id string) cwtypes.MetricDataQuery {
+		return cwtypes.MetricDataQuery{Id: aws.String(id), ReturnData: aws.Bool(true), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{MetricName: aws.String("RootUsage"), Namespace: aws.String("CISBenchmark")},
+			Period: aws.Int32(300), Stat: aws.String("Sum"),
+		}}
+	}
+	for _, in := range []*cloudwatch.PutMetricAlarmInput{
+		{
+			AlarmName: aws.String("watchkeeper-percentile"), MetricName: aws.String("RootUsage"), Namespace: aws.String("CISBenchmark"),
+			ExtendedStatistic: aws.String("p99"), Unit: cwtypes.StandardUnitCount,
+			Dimensions: []cwtypes.Dimension{{Name: aws.String("EventName"), Value: aws.String("ConsoleLogin")}},
+			Period:     aws.Int32(60), EvaluationPeriods: aws.Int32(3), DatapointsToAlarm: aws.Int32(2), Threshold: aws.Float64(1),
+			ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold, ActionsEnabled: aws.Bool(false),
+		},
+		{
+			AlarmName: aws.String("watchkeeper-math"), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1),
+			ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
+			Metrics: []cwtypes.MetricDataQuery{
+				func() cwtypes.MetricDataQuery { m := metric("m1"); m.ReturnData = aws.Bool(false); return m }(),
+				{Id: aws.String("e1"), Expression: aws.String("m1 * 2"), ReturnData: aws.Bool(true)},
+			},
+		},
+		{
+			AlarmName: aws.String("watchkeeper-anomaly"), EvaluationPeriods: aws.Int32(1), ThresholdMetricId: aws.String("ad1"),
+			ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanUpperThreshold,
+			Metrics: []cwtypes.MetricDataQuery{
+				metric("m1"),
+				{Id: aws.String("ad1"), Expression: aws.String("ANOMALY_DETECTION_BAND(m1, 2)"), ReturnData: aws.Bool(true)},
+			},
+		},
+	} {
+		if _, err := cw.PutMetricAlarm(ctx, in); err != nil {
+			t.Fatalf("put %s: %v", aws.ToString(in.AlarmName), err)
+		}
+	}
+	snap := e.observe(t, e.options(nil), inspect.Request{Regions: []string{region}, HomeRegion: region})
+	alarmARN := func(name string) string {
+		return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", region, moto.Account, name)
+	}
+	want := []inspect.Alarm{
+		{
+			Name: "watchkeeper-anomaly", ARN: alarmARN("watchkeeper-anomaly"), Region: region,
+			EvaluationPeriods: 1, ComparisonOperator: "GreaterThanUpperThreshold", ThresholdMetricID: "ad1", MetricMath: true,
+			ActionsEnabled: true, AlarmActions: []string{},
+		},
+		{
+			Name: "watchkeeper-math", ARN: alarmARN("watchkeeper-math"), Region: region,
+			EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", MetricMath: true,
+			ActionsEnabled: true, AlarmActions: []string{},
+		},
+		{
+			Name: "watchkeeper-percentile", ARN: alarmARN("watchkeeper-percentile"), Region: region,
+			MetricName: "RootUsage", Namespace: "CISBenchmark", Dimensions: map[string]string{"EventName": "ConsoleLogin"},
+			ExtendedStatistic: "p99", Unit: "Count", Period: 60, EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 1,
+			ComparisonOperator: "GreaterThanOrEqualToThreshold", AlarmActions: []string{},
+		},
+	}
+	got := snap.LogGroups[tr.LogGroupARN].Alarms
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(inspect.Alarm{}, "StateValue")); diff != "" {
+		t.Errorf("alarms (-want +got):\n%s", diff)
+	}
+	for _, a := range got {
+		if !slices.Contains([]string{"OK", "ALARM", "INSUFFICIENT_DATA"}, a.StateValue) {
+			t.Errorf("alarm %s state %q, want one of CloudWatch's states", a.Name, a.StateValue)
+		}
+	}
+}
+
+// TestObserveAlarmNotifies: the predicate is asked about each own alarm
+// with the transformation that feeds it and the observed topics; where it
+// says an own alarm would not notify, the other alarms on that metric (and
+// only that one) are read; and where none of those notifies either, the
+// Region's alarms are listed once, for alarms on dimensioned series.
+func TestObserveAlarmNotifies(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	const region = "us-east-1"
+	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: region, Benchmark: catalog.Default()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := acct.Benchmark.Controls[0]
+	var asked []string
+	opts := e.options(nil)
+	opts.AlarmNotifies = func(a inspect.Alarm, mt inspect.MetricTransformation, topic func(string) (inspect.Topic, bool)) bool {
+		asked = append(asked, a.Name) // called from one goroutine: no lock
+		if mt.MetricName != a.MetricName || mt.MetricNamespace != a.Namespace || mt.MetricValue != "1" {
+			t.Errorf("alarm %s asked with transformation %+v, want the one publishing its metric", a.Name, mt)
+		}
+		if tp, ok := topic(acct.TopicARN); !ok || tp.ConfirmedSubscriptions != 1 {
+			t.Errorf("topic lookup = %+v, %v; want the observed topic", tp, ok)
+		}
+		return a.Name != acct.Prefix+failing.Key
+	}
+	e.observe(t, opts, inspect.Request{Regions: []string{region}, HomeRegion: region})
+	if got, want := len(asked), len(acct.Benchmark.Controls); got < want {
+		t.Errorf("predicate asked %d times, want at least once per own alarm (%d)", got, want)
+	}
+	want := maps.Clone(compliantCalls)
+	want["CloudWatch.DescribeAlarmsForMetric"] = 1
+	want["CloudWatch.DescribeAlarms"]++
+	if diff := cmp.Diff(want, e.calls.take()); diff != "" {
+		t.Errorf("API calls (-want +got):\n%s", diff)
+	}
 }

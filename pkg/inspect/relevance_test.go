@@ -30,11 +30,12 @@ func TestObserveUnrelatedFiltersOnTrailLogGroup(t *testing.T) {
 	}
 	opts := e.options(nil)
 	opts.RelevantFilter = plan.RelevantFilter(plan.Options{Benchmark: catalog.Default()})
+	opts.AlarmNotifies = notifies
 	req := inspect.Request{Regions: []string{region}, HomeRegion: region}
 	before := e.observe(t, opts, req)
 	calls := e.calls.take()
-	if total(calls) != 9 {
-		t.Errorf("compliant account, 1 region: %d calls %v, want 9", total(calls), calls)
+	if diff := cmp.Diff(compliantCalls, calls); diff != "" {
+		t.Errorf("compliant account, 1 region (-want +got):\n%s", diff)
 	}
 
 	logs := cloudwatchlogs.NewFromConfig(e.srv.Config(region))
@@ -93,6 +94,7 @@ func TestObserveUserAlarmBehindFailingOwnAlarm(t *testing.T) {
 	opts := e.options(nil)
 	popts := plan.Options{Benchmark: catalog.Default(), HomeRegion: region}
 	opts.RelevantFilter = plan.RelevantFilter(popts)
+	opts.AlarmNotifies = notifies
 	snap := e.observe(t, opts, inspect.Request{Regions: []string{region}, HomeRegion: region})
 	calls := e.calls.take()
 	lg := snap.LogGroups[acct.Trail.LogGroupARN]
@@ -123,7 +125,8 @@ func TestObserveUserAlarmBehindFailingOwnAlarm(t *testing.T) {
 	}
 }
 
-// TestObserveFilterDimensions: a filter's metric dimensions are recorded.
+// TestObserveFilterDimensions: a filter's metric dimensions and unit are
+// recorded.
 func TestObserveFilterDimensions(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
@@ -138,7 +141,7 @@ func TestObserveFilterDimensions(t *testing.T) {
 		FilterPattern: aws.String(`{ $.eventSource = "kms.amazonaws.com" }`),
 		MetricTransformations: []logtypes.MetricTransformation{{
 			MetricName: aws.String("KMS"), MetricNamespace: aws.String("Team"), MetricValue: aws.String("1"),
-			Dimensions: map[string]string{"EventName": "$.eventName"},
+			Dimensions: map[string]string{"EventName": "$.eventName"}, Unit: logtypes.StandardUnitCount,
 		}},
 	}); err != nil {
 		t.Fatal(err)
@@ -150,5 +153,8 @@ func TestObserveFilterDimensions(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]string{"EventName": "$.eventName"}, fs[0].Transformations[0].Dimensions); diff != "" {
 		t.Errorf("dimensions (-want +got):\n%s", diff)
+	}
+	if got := fs[0].Transformations[0].Unit; got != "Count" {
+		t.Errorf("unit = %q, want Count", got)
 	}
 }

@@ -1,6 +1,9 @@
 package inspect
 
-import "log/slog"
+import (
+	"log/slog"
+	"slices"
+)
 
 // Snapshot is everything Watchkeeper observed in one account, in
 // Watchkeeper's own types (never SDK types), so the planner stays pure.
@@ -79,6 +82,73 @@ type Trail struct {
 	// Selectors is nil when they could not be read; SelectorsError says why.
 	Selectors      *Selectors `json:"selectors,omitempty"`
 	SelectorsError string     `json:"selectorsError,omitempty"`
+}
+
+// KMSEventSource is the management event source whose exclusion silently
+// breaks the CMK control (Security Hub CloudWatch.7: "The control also fails
+// if ExcludeManagementEventSources contains kms.amazonaws.com").
+const KMSEventSource = "kms.amazonaws.com"
+
+// CoversEveryRegion reports whether t, as observed, records the management
+// events of every enabled Region: it is multi-region (CloudTrail User
+// Guide, "Creating a multi-Region trail": such a trail "applies to all AWS
+// Regions that are enabled in your AWS account"), it is logging, and some
+// selector records read and write management events. This is the one
+// statement of the rule: the inspector uses it to skip listing other
+// Regions' trails, the planner to judge Region coverage.
+func (t Trail) CoversEveryRegion() bool {
+	if !t.IsMultiRegion || t.Status == nil || !t.Status.IsLogging || t.Selectors == nil {
+		return false
+	}
+	all, _ := t.Selectors.ManagementCoverage()
+	return all
+}
+
+// ManagementCoverage reports whether the selectors record all management
+// events, and whether some selector doing so also records KMS events.
+//
+// Classic: a selector with IncludeManagementEvents and ReadWriteType "All"
+// (the CIS audit). Advanced: a selector with eventCategory = Management and
+// no readOnly condition (the CIS "CloudTrail enabled in all regions"
+// wording; treating it as equivalent for the monitoring controls is an
+// interpretation, see the fact sheet §4).
+func (s Selectors) ManagementCoverage() (all, kms bool) {
+	for _, c := range s.Classic {
+		if c.IncludeManagementEvents && c.ReadWriteType == "All" {
+			all = true
+			if !slices.Contains(c.ExcludeManagementEventSources, KMSEventSource) {
+				kms = true
+			}
+		}
+	}
+	for _, a := range s.Advanced {
+		if !a.IsManagement() || a.HasField("readOnly") {
+			continue
+		}
+		all = true
+		if !a.excludesKMS() {
+			kms = true
+		}
+	}
+	return all, kms
+}
+
+// IsManagement reports whether a selects management events.
+func (a AdvancedSelector) IsManagement() bool {
+	return slices.ContainsFunc(a.FieldSelectors, func(fs FieldSelector) bool {
+		return fs.Field == "eventCategory" && slices.Contains(fs.Equals, "Management")
+	})
+}
+
+// HasField reports whether a has a condition on field.
+func (a AdvancedSelector) HasField(field string) bool {
+	return slices.ContainsFunc(a.FieldSelectors, func(fs FieldSelector) bool { return fs.Field == field })
+}
+
+func (a AdvancedSelector) excludesKMS() bool {
+	return slices.ContainsFunc(a.FieldSelectors, func(fs FieldSelector) bool {
+		return fs.Field == "eventSource" && slices.Contains(fs.NotEquals, KMSEventSource)
+	})
 }
 
 // TrailStatus is the part of GetTrailStatus that matters.
@@ -185,6 +255,9 @@ type Alarm struct {
 	// ExtendedStatistic (a percentile such as p99) is used instead.
 	Statistic         string `json:"statistic,omitempty"`
 	ExtendedStatistic string `json:"extendedStatistic,omitempty"`
+	// EvaluateLowSampleCountPercentile is "evaluate", "ignore" or "" (a
+	// percentile alarm's treatment of periods with few datapoints).
+	EvaluateLowSampleCountPercentile string `json:"evaluateLowSampleCountPercentile,omitempty"`
 	// Unit is the unit the alarm asks for, "" when none is specified.
 	Unit              string `json:"unit,omitempty"`
 	Period            int32  `json:"period"`

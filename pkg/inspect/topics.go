@@ -23,21 +23,14 @@ func (o *observation) topicsOf(ctx context.Context, wg *sync.WaitGroup, a Alarm)
 	}
 }
 
-// configuredTopics starts reading Watchkeeper's topic in the home region
-// and in each region holding a candidate log group of the caller's
-// account, so the planner reuses it instead of creating it twice. A
+// configuredTopic starts reading Watchkeeper's topic in region (the home
+// region, and each region holding a candidate log group of the caller's
+// account), so the planner reuses it instead of creating it twice. In a
+// compliant account it is the topic the alarms notify, read once. A
 // configured topic that does not exist is left out of the snapshot.
-func (o *observation) configuredTopics(ctx context.Context, wg *sync.WaitGroup) {
-	regions := []string{o.req.HomeRegion}
-	for _, lg := range o.logGroups {
-		if lg.Error == "" && lg.Account == o.account {
-			regions = append(regions, lg.Region)
-		}
-	}
-	for _, r := range regions {
-		arn := fmt.Sprintf("arn:%s:sns:%s:%s:%s", o.partition, r, o.account, o.in.opts.TopicName)
-		o.readTopic(ctx, wg, arn, true)
-	}
+func (o *observation) configuredTopic(ctx context.Context, wg *sync.WaitGroup, region string) {
+	arn := fmt.Sprintf("arn:%s:sns:%s:%s:%s", o.partition, region, o.account, o.in.opts.TopicName)
+	o.readTopic(ctx, wg, arn, true)
 }
 
 // readTopic reads a topic once per observation, concurrently with the
@@ -126,38 +119,37 @@ func (o *observation) fillTopic(ctx context.Context, t *Topic) {
 			t.PendingSubscriptions++
 		}
 	}
+	t.Policy = attrs.Attributes["Policy"]
 	t.KMSKeyID = attrs.Attributes["KmsMasterKeyId"]
 	if t.KMSKeyID != "" {
 		t.KMS = o.topicKey(ctx, t)
 	}
 }
 
-// topicKey judges whether CloudWatch can use an encrypted topic's key: SNS
-// encrypts with it, so CloudWatch (which publishes alarm notifications)
-// needs kms:GenerateDataKey* and kms:Decrypt on it, or every notification
-// is silently dropped. AWS managed keys (alias/aws/sns) never allow this.
+// topicKey reads an encrypted topic's KMS key: SNS encrypts with it, so
+// CloudWatch (which publishes alarm notifications) must be able to use it,
+// or every notification is silently dropped. The inspector records what it
+// sees (KeyState, the key policy, whether AWS manages the key); the planner
+// judges it.
 func (o *observation) topicKey(ctx context.Context, t *Topic) *TopicKey {
 	ref := t.KMSKeyID
 	region, account := t.Region, t.Account
-	if arnField(ref, 2) == "kms" {
-		region, account = arnField(ref, 3), arnField(ref, 4)
-	}
 	k := &TopicKey{}
 	resource := ref
 	if arnField(ref, 2) == "kms" {
+		region, account = arnField(ref, 3), arnField(ref, 4)
 		resource = arnField(ref, 5)
 		k.KeyARN = ref
 	}
 	isAlias := strings.HasPrefix(resource, "alias/")
-	// Aliases beginning alias/aws/ are reserved for AWS managed keys (AWS
-	// KMS developer guide, "Aliases in AWS KMS"), whose policies cannot be
-	// changed to admit CloudWatch.
-	if strings.HasPrefix(resource, "alias/aws/") {
-		k.AWSManaged = true
-	}
 	if isAlias {
 		k.KeyARN = ""
 	}
+	// Aliases beginning alias/aws/ are reserved for AWS managed keys (AWS
+	// KMS developer guide, "Aliases in AWS KMS"), whose policies cannot be
+	// changed to admit CloudWatch: their policy is not read.
+	k.AWSManaged = strings.HasPrefix(resource, "alias/aws/")
+	crossAccount := account != o.account
 	c := o.in.opts.Clients(region).KMS
 
 	var (
@@ -165,7 +157,6 @@ func (o *observation) topicKey(ctx context.Context, t *Topic) *TopicKey {
 		policy          *kms.GetKeyPolicyOutput
 		descErr, polErr error
 		wg              sync.WaitGroup
-		crossAccount    = account != o.account
 		readPolicy      = func(keyID string) {
 			polErr = o.call(ctx, func() (err error) {
 				policy, err = c.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(keyID), PolicyName: aws.String("default")})
@@ -173,6 +164,8 @@ func (o *observation) topicKey(ctx context.Context, t *Topic) *TopicKey {
 			})
 		}
 	)
+	// DescribeKey always: the key's state (disabled, pending deletion)
+	// decides delivery whoever owns it.
 	wg.Go(func() {
 		descErr = o.call(ctx, func() (err error) {
 			meta, err = c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
@@ -194,28 +187,23 @@ func (o *observation) topicKey(ctx context.Context, t *Topic) *TopicKey {
 		return k
 	}
 	k.KeyARN = aws.ToString(meta.KeyMetadata.Arn)
+	k.KeyState = string(meta.KeyMetadata.KeyState)
 	if meta.KeyMetadata.KeyManager == kmstypes.KeyManagerTypeAws {
 		k.AWSManaged = true
 	}
-	if k.AWSManaged {
+	switch {
+	case k.AWSManaged:
 		return k
-	}
-	if crossAccount {
+	case crossAccount:
 		k.Error = fmt.Sprintf("key %s is in account %s: its policy can be read only in that account", k.KeyARN, account)
 		return k
-	}
-	if isAlias {
+	case isAlias:
 		readPolicy(k.KeyARN)
 	}
 	if polErr != nil {
 		k.Error = "get key policy: " + cause(polErr)
 		return k
 	}
-	ok, err := KeyPolicyAllowsCloudWatch(aws.ToString(policy.Policy), k.KeyARN)
-	if err != nil {
-		k.Error = err.Error()
-		return k
-	}
-	k.CloudWatchCanUse = ok
+	k.Policy = aws.ToString(policy.Policy)
 	return k
 }

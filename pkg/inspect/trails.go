@@ -12,8 +12,9 @@ import (
 )
 
 // describeTrails records the trails region sees, shadow copies of
-// multi-region trails included, and adds each to the account's trails.
-func (o *observation) describeTrails(ctx context.Context, r *Region) {
+// multi-region trails included, adds each to the account's trails and
+// returns those not seen before.
+func (o *observation) describeTrails(ctx context.Context, r *Region) []*Trail {
 	var out *cloudtrail.DescribeTrailsOutput
 	err := o.call(ctx, func() (err error) {
 		out, err = o.in.opts.Clients(r.Name).CloudTrail.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{
@@ -24,9 +25,10 @@ func (o *observation) describeTrails(ctx context.Context, r *Region) {
 	if err != nil {
 		r.Error = "describe trails: " + cause(err)
 		o.in.log.Warn("region not observed", "region", r.Name, "error", r.Error)
-		return
+		return nil
 	}
 	r.TrailARNs = make([]string, 0, len(out.TrailList))
+	var added []*Trail
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, ct := range out.TrailList {
@@ -37,10 +39,12 @@ func (o *observation) describeTrails(ctx context.Context, r *Region) {
 		r.TrailARNs = append(r.TrailARNs, t.ARN)
 		if _, ok := o.trails[t.ARN]; !ok {
 			o.trails[t.ARN] = &t
+			added = append(added, &t)
 		}
 	}
 	slices.Sort(r.TrailARNs)
 	r.TrailARNs = slices.Compact(r.TrailARNs)
+	return added
 }
 
 func convertTrail(ct cttypes.Trail) Trail {

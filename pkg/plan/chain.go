@@ -273,6 +273,7 @@ func simAlarm(a inspect.Alarm) alarmsim.Alarm {
 		Period: a.Period, EvaluationPeriods: a.EvaluationPeriods, DatapointsToAlarm: a.DatapointsToAlarm,
 		Threshold: a.Threshold, ComparisonOperator: a.ComparisonOperator,
 		TreatMissingData: a.TreatMissingData, Unit: a.Unit, StateValue: a.StateValue,
+		EvaluateLowSampleCountPercentile: a.EvaluateLowSampleCountPercentile,
 	}
 }
 

@@ -227,7 +227,7 @@ func alarmDiff(a inspect.Alarm, want AlarmSpec) string {
 	if a.MetricMath || a.MetricName != want.MetricName || a.Namespace != want.Namespace || len(a.Dimensions) > 0 {
 		d = append(d, fmt.Sprintf("watches %s/%s%s instead of %s/%s", a.Namespace, a.MetricName, dimsSuffix(a), want.Namespace, want.MetricName))
 	}
-	if a.Statistic != want.Statistic || a.ExtendedStatistic != "" || a.Unit != "" || a.Period != want.Period ||
+	if a.Statistic != want.Statistic || a.ExtendedStatistic != "" || (a.Unit != "" && a.Unit != "None") || a.Period != want.Period ||
 		a.EvaluationPeriods != want.EvaluationPeriods || (a.DatapointsToAlarm != 0 && a.DatapointsToAlarm != want.EvaluationPeriods) ||
 		a.Threshold != want.Threshold || a.ComparisonOperator != want.ComparisonOperator || a.ThresholdMetricID != "" {
 		d = append(d, fmt.Sprintf("condition %s%s over %d s, %d of %d, %s %g%s", a.Statistic, a.ExtendedStatistic, a.Period,

@@ -20,14 +20,14 @@ import (
 // selector is added; advanced data-event selectors are likewise left as
 // they are and only the management selector is edited or added.
 func healSelectors(sel inspect.Selectors, withKMS bool) (out inspect.Selectors, changed bool, what, why string) {
-	all, kms := managementCoverage(sel)
+	all, kms := sel.ManagementCoverage()
 	if all && (kms || !withKMS) {
 		return sel, false, "", ""
 	}
 	out = cloneSelectors(sel)
 	if len(out.Advanced) > 0 {
 		for i, a := range out.Advanced {
-			if !isManagementSelector(a) {
+			if !a.IsManagement() {
 				continue
 			}
 			var fields []inspect.FieldSelector

@@ -9,9 +9,8 @@ import (
 )
 
 // kmsEventSource is the management event source whose exclusion silently
-// breaks the CMK control (Security Hub CloudWatch.7: "The control also fails
-// if ExcludeManagementEventSources contains kms.amazonaws.com").
-const kmsEventSource = "kms.amazonaws.com"
+// breaks the CMK control (inspect.KMSEventSource).
+const kmsEventSource = inspect.KMSEventSource
 
 // cmkControlKey is the catalog key of the control that needs KMS events.
 const cmkControlKey = "cmk-disable-or-delete"
@@ -97,14 +96,14 @@ func judgeTrail(t inspect.Trail, s inspect.Snapshot) *trailFacts {
 	if t.Selectors == nil {
 		f.regionUnknown = append(f.regionUnknown, fmt.Sprintf("%s: could not read its event selectors: %s", name, orUnknown(t.SelectorsError)))
 	} else {
-		f.mgmtAll, f.kmsOK = managementCoverage(*t.Selectors)
+		f.mgmtAll, f.kmsOK = t.Selectors.ManagementCoverage()
 		if !f.mgmtAll {
 			f.regionProblems = append(f.regionProblems, fmt.Sprintf("%s does not record all (read and write) management events: %s", name, describeSelectors(*t.Selectors)))
 		}
 	}
 	f.problems = slices.Clone(f.regionProblems)
 	f.unknown = slices.Clone(f.regionUnknown)
-	f.coversRegions = t.IsMultiRegion && t.Status != nil && f.logging && t.Selectors != nil && f.mgmtAll
+	f.coversRegions = t.CoversEveryRegion()
 
 	switch {
 	case t.LogGroupARN == "":
@@ -131,57 +130,6 @@ func elsewhere(logGroupARN, account string) string {
 	return ""
 }
 
-// managementCoverage reports whether the selectors record all management
-// events, and whether some selector doing so also records KMS events.
-//
-// Classic: a selector with IncludeManagementEvents and ReadWriteType "All"
-// (the CIS audit). Advanced: a selector with eventCategory = Management and
-// no readOnly condition (the CIS "CloudTrail enabled in all regions"
-// wording; treating it as equivalent for the monitoring controls is an
-// interpretation, see the fact sheet §4).
-func managementCoverage(sel inspect.Selectors) (all, kms bool) {
-	for _, c := range sel.Classic {
-		if c.IncludeManagementEvents && c.ReadWriteType == "All" {
-			all = true
-			if !slices.Contains(c.ExcludeManagementEventSources, kmsEventSource) {
-				kms = true
-			}
-		}
-	}
-	for _, a := range sel.Advanced {
-		if !isManagementSelector(a) || hasField(a, "readOnly") {
-			continue
-		}
-		all = true
-		if !excludesKMS(a) {
-			kms = true
-		}
-	}
-	return all, kms
-}
-
-func isManagementSelector(a inspect.AdvancedSelector) bool {
-	for _, fs := range a.FieldSelectors {
-		if fs.Field == "eventCategory" && slices.Contains(fs.Equals, "Management") {
-			return true
-		}
-	}
-	return false
-}
-
-func hasField(a inspect.AdvancedSelector, field string) bool {
-	return slices.ContainsFunc(a.FieldSelectors, func(fs inspect.FieldSelector) bool { return fs.Field == field })
-}
-
-func excludesKMS(a inspect.AdvancedSelector) bool {
-	for _, fs := range a.FieldSelectors {
-		if fs.Field == "eventSource" && slices.Contains(fs.NotEquals, kmsEventSource) {
-			return true
-		}
-	}
-	return false
-}
-
 // describeSelectors summarises selectors for a reason.
 func describeSelectors(sel inspect.Selectors) string {
 	if len(sel.Classic) == 0 && len(sel.Advanced) == 0 {
@@ -193,9 +141,9 @@ func describeSelectors(sel inspect.Selectors) string {
 	}
 	for i, a := range sel.Advanced {
 		switch {
-		case !isManagementSelector(a):
+		case !a.IsManagement():
 			parts = append(parts, fmt.Sprintf("advanced selector %d is not a management-events selector", i+1))
-		case hasField(a, "readOnly"):
+		case a.HasField("readOnly"):
 			parts = append(parts, fmt.Sprintf("advanced selector %d records management events only where readOnly is restricted", i+1))
 		}
 	}

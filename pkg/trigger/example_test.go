@@ -31,12 +31,13 @@ func ExampleTrigger_CausedBy() {
 }
 
 func ExampleHandledBySource() {
-	for _, src := range []string{"aws.cloudtrail", "aws.logs", "aws.monitoring", "aws.sns"} {
+	for _, src := range []string{"aws.cloudtrail", "aws.kms", "aws.logs", "aws.monitoring", "aws.sns"} {
 		fmt.Println(src, trigger.HandledBySource()[src])
 	}
 	// Output:
 	// aws.cloudtrail [DeleteTrail PutEventSelectors StopLogging UpdateTrail]
+	// aws.kms [DisableKey PutKeyPolicy ScheduleKeyDeletion]
 	// aws.logs [DeleteLogGroup DeleteMetricFilter PutMetricFilter]
 	// aws.monitoring [DeleteAlarms DisableAlarmActions PutMetricAlarm]
-	// aws.sns [DeleteTopic SetTopicAttributes Unsubscribe]
+	// aws.sns [AddPermission DeleteTopic RemovePermission SetTopicAttributes Unsubscribe]
 }

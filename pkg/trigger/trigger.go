@@ -81,7 +81,19 @@ type APICall struct {
 // its EventBridge rule from Handled so the rule and the decoder cannot drift.
 // CloudWatch's API calls arrive with source "aws.monitoring" and eventSource
 // "monitoring.amazonaws.com" ("Amazon CloudWatch Monitoring events delivered
-// via AWS CloudTrail", docs.aws.amazon.com/eventbridge/latest/ref/events-ref-monitoring.html).
+// via AWS CloudTrail", docs.aws.amazon.com/eventbridge/latest/ref/events-ref-monitoring.html);
+// KMS's with source "aws.kms" and eventSource "kms.amazonaws.com" ("AWS KMS
+// events delivered via AWS CloudTrail", docs.aws.amazon.com/eventbridge/latest/ref/events-ref-kms.html).
+//
+// Besides the calls that remove or rewrite a filter, alarm, trail or
+// topic, it lists the calls that silently stop alarm notifications without
+// touching those: disabling or scheduling the deletion of the topic's KMS
+// key, or changing its key policy (CloudWatch can then no longer encrypt
+// for the topic), and changing the topic's access policy (AddPermission,
+// RemovePermission, and SetTopicAttributes with attributeName Policy).
+// Watchkeeper's own calls (CreateTopic, Subscribe, PutMetricFilter, ...,
+// EnableKey, CancelKeyDeletion) are dropped by the drift rule's pattern and
+// by Trigger.CausedBy, whichever call it is.
 var handled = []APICall{
 	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "DeleteTrail"},
 	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "PutEventSelectors"},
@@ -93,7 +105,12 @@ var handled = []APICall{
 	{"aws.logs", "logs.amazonaws.com", "DeleteLogGroup"},
 	{"aws.logs", "logs.amazonaws.com", "DeleteMetricFilter"},
 	{"aws.logs", "logs.amazonaws.com", "PutMetricFilter"},
+	{"aws.kms", "kms.amazonaws.com", "DisableKey"},
+	{"aws.kms", "kms.amazonaws.com", "PutKeyPolicy"},
+	{"aws.kms", "kms.amazonaws.com", "ScheduleKeyDeletion"},
+	{"aws.sns", "sns.amazonaws.com", "AddPermission"},
 	{"aws.sns", "sns.amazonaws.com", "DeleteTopic"},
+	{"aws.sns", "sns.amazonaws.com", "RemovePermission"},
 	{"aws.sns", "sns.amazonaws.com", "SetTopicAttributes"},
 	{"aws.sns", "sns.amazonaws.com", "Unsubscribe"},
 }
@@ -496,7 +513,12 @@ func decodeAPICall(env envelope, tr *Trigger) error {
 }
 
 // requestParameters names the members of requestParameters that identify
-// what a handled call touched, across the four services.
+// what a handled call touched, across the five services. KMS records the
+// key as given (key id, key ARN, alias name or alias ARN) in keyId (AWS KMS
+// developer guide, "Logging AWS KMS API calls with AWS CloudTrail", e.g. the
+// ScheduleKeyDeletion and PutKeyPolicy entries); SNS AddPermission and
+// RemovePermission name the topic and the statement's label (SNS API
+// reference, AddPermission: TopicArn, Label).
 type requestParameters struct {
 	LogGroupName    string   `json:"logGroupName"`
 	FilterName      string   `json:"filterName"`
@@ -507,6 +529,8 @@ type requestParameters struct {
 	TopicArn        string   `json:"topicArn"`
 	SubscriptionArn string   `json:"subscriptionArn"`
 	AttributeName   string   `json:"attributeName"`
+	Label           string   `json:"label"` // SNS AddPermission, RemovePermission
+	KeyID           string   `json:"keyId"` // KMS
 }
 
 // maxResources bounds how many names a trigger carries into logs and
@@ -540,6 +564,8 @@ func resources(raw json.RawMessage) []string {
 	add("topic", p.TopicArn)
 	add("subscription", p.SubscriptionArn)
 	add("attribute", p.AttributeName)
+	add("permission", p.Label)
+	add("key", p.KeyID)
 	return out
 }
 

@@ -27,6 +27,8 @@ func load(t testing.TB, name string) []byte {
 
 const sso = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice@example.com"
 
+const topicKey = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
 func TestDecodeAcceptsRealisticEvents(t *testing.T) {
 	for _, tc := range []struct {
 		file      string
@@ -64,6 +66,16 @@ func TestDecodeAcceptsRealisticEvents(t *testing.T) {
 			resources: []string{"subscription arn:aws:sns:us-east-1:123456789012:watchkeeper-cis-alarms:2f5c7a1e-0b3d-4c6e-9f8a-1b2c3d4e5f60"}},
 		{file: "set-topic-attributes.json", kind: trigger.Drift, call: "SetTopicAttributes", actor: sso,
 			resources: []string{"topic arn:aws:sns:us-east-1:123456789012:watchkeeper-cis-alarms", "attribute Policy"}},
+		{file: "add-permission.json", kind: trigger.Drift, call: "AddPermission", actor: "arn:aws:iam::123456789012:user/bob",
+			resources: []string{"topic arn:aws:sns:us-east-1:123456789012:watchkeeper-cis-alarms", "permission cross-account-publish"}},
+		{file: "remove-permission.json", kind: trigger.Drift, call: "RemovePermission", actor: sso,
+			resources: []string{"topic arn:aws:sns:us-east-1:123456789012:watchkeeper-cis-alarms", "permission __default_statement_ID"}},
+		{file: "disable-key.json", kind: trigger.Drift, call: "DisableKey", actor: sso,
+			resources: []string{"key " + topicKey}},
+		{file: "schedule-key-deletion.json", kind: trigger.Drift, call: "ScheduleKeyDeletion", actor: "arn:aws:iam::123456789012:user/bob",
+			resources: []string{"key 1234abcd-12ab-34cd-56ef-1234567890ab"}},
+		{file: "put-key-policy.json", kind: trigger.Drift, call: "PutKeyPolicy", actor: sso,
+			resources: []string{"key " + topicKey}},
 		{file: "failed-delete-metric-filter.json", kind: trigger.Drift, call: "DeleteMetricFilter",
 			actor: "arn:aws:iam::123456789012:user/bob", errorCode: "AccessDenied"},
 	} {
@@ -245,9 +257,11 @@ func TestCausedBy(t *testing.T) {
 }
 
 func TestHandledCoversIssueList(t *testing.T) {
-	// Issue #4 names these calls; the CDK rule is built from Handled.
+	// Issue #4 names the first thirteen calls; the topic-key and
+	// topic-policy calls follow. The CDK rule is built from Handled.
 	want := []string{"DeleteAlarms", "DeleteLogGroup", "DeleteMetricFilter", "DeleteTopic", "DeleteTrail", "DisableAlarmActions",
-		"PutEventSelectors", "PutMetricAlarm", "PutMetricFilter", "SetTopicAttributes", "StopLogging", "Unsubscribe", "UpdateTrail"}
+		"PutEventSelectors", "PutMetricAlarm", "PutMetricFilter", "SetTopicAttributes", "StopLogging", "Unsubscribe", "UpdateTrail",
+		"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "AddPermission", "RemovePermission"}
 	var got []string
 	for _, c := range trigger.Handled() {
 		got = append(got, c.Name)
@@ -259,13 +273,48 @@ func TestHandledCoversIssueList(t *testing.T) {
 		t.Errorf("Handled names (-want +got):\n%s", diff)
 	}
 	by := trigger.HandledBySource()
-	if len(by) != 4 || len(by["aws.monitoring"]) != 3 {
+	if len(by) != 5 || len(by["aws.monitoring"]) != 3 || len(by["aws.kms"]) != 3 || len(by["aws.sns"]) != 5 {
 		t.Errorf("HandledBySource = %v", by)
 	}
 	h := trigger.Handled()
 	h[0].Name = "Mutated"
 	if trigger.Handled()[0].Name == "Mutated" {
 		t.Error("Handled returns the package's own slice")
+	}
+}
+
+// TestEveryHandledCallIsDecodedAndGuarded: each handled call, in the shape
+// EventBridge delivers it, decodes to exactly that call, and the loop guard
+// recognises it when Watchkeeper's own role made it (whatever the call:
+// the guard looks at the principal, not the event name), and only then.
+func TestEveryHandledCallIsDecodedAndGuarded(t *testing.T) {
+	own := "arn:aws:sts::123456789012:assumed-role/watchkeeper-remediator-role/watchkeeper-remediator"
+	for _, c := range trigger.Handled() {
+		for _, tc := range []struct {
+			who  string
+			arn  string
+			self bool
+		}{{"self", own, true}, {"other", sso, false}} {
+			t.Run(c.Name+"/"+tc.who, func(t *testing.T) {
+				raw := mutate(t, "delete-metric-filter.json", func(m map[string]any) {
+					m["source"] = c.Source
+					d := detail(m)
+					d["eventSource"], d["eventName"] = c.EventSource, c.Name
+					d["requestParameters"] = map[string]any{}
+					d["userIdentity"] = map[string]any{"type": "AssumedRole", "arn": tc.arn, "accountId": "123456789012"}
+				})
+				got, err := trigger.Decode(raw)
+				if err != nil {
+					t.Fatalf("Decode: %v", err)
+				}
+				if got.Kind != trigger.Drift || got.Call != c {
+					t.Errorf("decoded kind %s call %+v, want drift %+v", got.Kind, got.Call, c)
+				}
+				if got.CausedBy(selfRole) != tc.self {
+					t.Errorf("CausedBy(%s) = %v for actor %s, want %v", selfRole, !tc.self, tc.arn, tc.self)
+				}
+			})
+		}
 	}
 }
 

@@ -318,11 +318,15 @@ func (p *Proxy) upsertMetricFilter(req *Request, next Next) (*Response, error) {
 }
 
 // ShimAll installs every moto shim: ShimAlarmActions, ShimTrailARNs,
-// ShimMetricFilterUpsert and ShimSubscriptions (MarkPending then only
-// names endpoints).
+// ShimMetricFilterUpsert, ShimSubscriptions (MarkPending then only names
+// endpoints), ShimAlarmsForMetricDimensions, ShimInitialAlarmState and
+// ShimKeyARNs.
 func (p *Proxy) ShimAll() {
 	p.ShimAlarmActions()
 	p.ShimTrailARNs()
 	p.ShimMetricFilterUpsert()
 	p.ShimSubscriptions()
+	p.ShimAlarmsForMetricDimensions()
+	p.ShimInitialAlarmState()
+	p.ShimKeyStates()
 }

@@ -125,6 +125,12 @@ func TestDriftPatternOnMotoEventBridge(t *testing.T) {
 		{apiCall{"user-deletes-topic", "aws.sns", viaCloudTrail, "sns.amazonaws.com", "DeleteTopic", iamUser("mallory")}, true},
 		{apiCall{"service-unsubscribes", "aws.sns", viaCloudTrail, "sns.amazonaws.com", "Unsubscribe",
 			map[string]any{"type": "AWSService", "invokedBy": "sns.amazonaws.com"}}, true},
+		// The topic key and the topic's access policy.
+		{apiCall{"admin-schedules-key-deletion", "aws.kms", viaCloudTrail, "kms.amazonaws.com", "ScheduleKeyDeletion", assumedRole(moto.Account, "Admin", "alice")}, true},
+		{apiCall{"user-disables-key", "aws.kms", viaCloudTrail, "kms.amazonaws.com", "DisableKey", iamUser("mallory")}, true},
+		{apiCall{"user-puts-key-policy", "aws.kms", viaCloudTrail, "kms.amazonaws.com", "PutKeyPolicy", iamUser("mallory")}, true},
+		{apiCall{"user-adds-topic-permission", "aws.sns", viaCloudTrail, "sns.amazonaws.com", "AddPermission", iamUser("mallory")}, true},
+		{apiCall{"user-removes-topic-permission", "aws.sns", viaCloudTrail, "sns.amazonaws.com", "RemovePermission", iamUser("mallory")}, true},
 		{apiCall{"lookalike-role-name", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "PutMetricFilter", assumedRole(moto.Account, "watchkeeper-remediator-test", "x")}, true},
 		{apiCall{"same-role-name-other-account", "aws.cloudtrail", viaCloudTrail, "cloudtrail.amazonaws.com", "DeleteTrail", assumedRole("210987654321", "watchkeeper-remediator", "x")}, true},
 		// Watchkeeper's own writes: never delivered (loop guard).
@@ -136,10 +142,15 @@ func TestDriftPatternOnMotoEventBridge(t *testing.T) {
 			}()}, false},
 		{apiCall{"own-put-alarm", "aws.monitoring", viaCloudTrail, "monitoring.amazonaws.com", "PutMetricAlarm", assumedRole(moto.Account, "watchkeeper-remediator", "Watchkeeper-Remediator")}, false},
 		{apiCall{"own-update-trail", "aws.cloudtrail", viaCloudTrail, "cloudtrail.amazonaws.com", "UpdateTrail", assumedRole(moto.Account, "watchkeeper-remediator", "s")}, false},
+		{apiCall{"own-disable-key", "aws.kms", viaCloudTrail, "kms.amazonaws.com", "DisableKey", assumedRole(moto.Account, "watchkeeper-remediator", "s")}, false},
+		{apiCall{"own-add-permission", "aws.sns", viaCloudTrail, "sns.amazonaws.com", "AddPermission", assumedRole(moto.Account, "watchkeeper-remediator", "s")}, false},
 		// Near misses: not delivered.
 		{apiCall{"read-only-call", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "DescribeMetricFilters", iamUser("alice")}, false},
 		{apiCall{"unhandled-write", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "CreateLogGroup", iamUser("alice")}, false},
 		{apiCall{"other-service", "aws.s3", viaCloudTrail, "s3.amazonaws.com", "DeleteBucket", iamUser("alice")}, false},
+		// Watchkeeper's own key repairs are not drift, whoever makes them.
+		{apiCall{"user-enables-key", "aws.kms", viaCloudTrail, "kms.amazonaws.com", "EnableKey", iamUser("alice")}, false},
+		{apiCall{"user-cancels-key-deletion", "aws.kms", viaCloudTrail, "kms.amazonaws.com", "CancelKeyDeletion", iamUser("alice")}, false},
 		{apiCall{"service-event-not-api-call", "aws.logs", "AWS Service Event via CloudTrail", "logs.amazonaws.com", "DeleteMetricFilter", iamUser("alice")}, false},
 		{apiCall{"custom-source", "custom.logs", viaCloudTrail, "logs.amazonaws.com", "DeleteMetricFilter", iamUser("alice")}, false},
 	}
@@ -153,6 +164,8 @@ func TestDriftPatternOnMotoEventBridge(t *testing.T) {
 		{apiCall{"denied-delete-filter", "aws.logs", viaCloudTrail, "logs.amazonaws.com", "DeleteMetricFilter", iamUser("mallory")}, "AccessDenied"},
 		{apiCall{"denied-stop-logging", "aws.cloudtrail", viaCloudTrail, "cloudtrail.amazonaws.com", "StopLogging", assumedRole(moto.Account, "ReadOnly", "eve")}, "AccessDenied"},
 		{apiCall{"missing-alarm-delete", "aws.monitoring", viaCloudTrail, "monitoring.amazonaws.com", "DeleteAlarms", iamUser("alice")}, "ResourceNotFound"},
+		{apiCall{"denied-schedule-key-deletion", "aws.kms", viaCloudTrail, "kms.amazonaws.com", "ScheduleKeyDeletion", iamUser("mallory")}, "AccessDeniedException"},
+		{apiCall{"key-already-pending-deletion", "aws.kms", viaCloudTrail, "kms.amazonaws.com", "DisableKey", iamUser("alice")}, "KMSInvalidStateException"},
 	}
 	var want []string
 	for _, f := range failed {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/go-cmp/cmp"
@@ -236,5 +237,85 @@ func TestTopics(t *testing.T) {
 	sort.Strings(got)
 	if want := []string{"email:a@example.com", "https:https://hooks.example.com/x"}; !cmp.Equal(want, got) {
 		t.Errorf("subscriptions = %v, want %v", got, want)
+	}
+}
+
+// TestAlertPathHelpers reads back what the alert-path helpers set: the
+// topic's policy and key, the key's state, the alarm's state and a
+// metric-math alarm's Metrics.
+func TestAlertPathHelpers(t *testing.T) {
+	srv := moto.Start(t)
+	w := world.New(srv.Config)
+	ctx := t.Context()
+	const region = "us-east-1"
+	topic, err := w.Topic(ctx, region, "alerts", "email:a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := w.Key(ctx, region, world.CloudWatchKeyPolicy(moto.Account))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"Service":"cloudwatch.amazonaws.com"},"Action":"sns:Publish","Resource":"*"}]}`
+	if err := w.SetTopicPolicy(ctx, topic, policy); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.EncryptTopic(ctx, topic, key); err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := sns.NewFromConfig(srv.Config(region)).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(topic)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if attrs.Attributes["Policy"] != policy || attrs.Attributes["KmsMasterKeyId"] != key {
+		t.Errorf("topic attributes: Policy %q, KmsMasterKeyId %q; want %q, %q", attrs.Attributes["Policy"], attrs.Attributes["KmsMasterKeyId"], policy, key)
+	}
+	for _, step := range []struct {
+		do   func() error
+		want string
+	}{
+		{func() error { return nil }, "Enabled"},
+		{func() error { return w.DisableKey(ctx, key) }, "Disabled"},
+		{func() error { return w.ScheduleKeyDeletion(ctx, key, 7) }, "PendingDeletion"},
+	} {
+		if err := step.do(); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := w.KeyState(ctx, key); err != nil || got != step.want {
+			t.Errorf("KeyState = %q, %v; want %s", got, err, step.want)
+		}
+	}
+
+	b := catalog.Default()
+	root, _ := b.Control("4.3")
+	cw := cloudwatch.NewFromConfig(srv.Config(region))
+	for _, in := range []*cloudwatch.PutMetricAlarmInput{
+		world.AlarmSpec(root, world.DefaultNamespace, world.DefaultPrefix, topic),
+		world.MetricMathAlarmSpec(root, world.DefaultNamespace, root.MetricName, "math", topic),
+		world.AnomalyDetectionAlarmSpec(root, world.DefaultNamespace, root.MetricName, "anomaly", topic),
+	} {
+		if _, err := cw.PutMetricAlarm(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.SetAlarmState(ctx, region, world.DefaultPrefix+root.Key, cwtypes.StateValueAlarm); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]cwtypes.MetricAlarm{}
+	for _, a := range out.MetricAlarms {
+		got[aws.ToString(a.AlarmName)] = a
+	}
+	if a := got[world.DefaultPrefix+root.Key]; a.StateValue != cwtypes.StateValueAlarm {
+		t.Errorf("alarm state after SetAlarmState: %s, want ALARM", a.StateValue)
+	}
+	if a := got["math"]; len(a.Metrics) != 2 || a.MetricName != nil {
+		t.Errorf("metric-math alarm: Metrics %d, MetricName %v; want 2 and none", len(a.Metrics), aws.ToString(a.MetricName))
+	}
+	if a := got["anomaly"]; aws.ToString(a.ThresholdMetricId) != "ad1" {
+		t.Errorf("anomaly-detection alarm: ThresholdMetricId %q, want ad1", aws.ToString(a.ThresholdMetricId))
 	}
 }
