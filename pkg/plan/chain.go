@@ -123,7 +123,11 @@ func (j *judge) evalLogGroup(c catalog.Control, lg *inspect.LogGroup) chainEval 
 			alarms = append(mathOwn, alarms...)
 		}
 		if len(alarms) == 0 {
-			e.add(CodeAlarmsNotPresent, fmt.Sprintf("no alarm watches metric %s/%s published by metric filter %s on %s", cand.t.MetricNamespace, cand.t.MetricName, cand.filter, where))
+			dims := ""
+			if len(cand.t.Dimensions) > 0 {
+				dims = fmt.Sprintf(" (only with dimensions %s, so an alarm must select them)", describeDims(cand.t.Dimensions))
+			}
+			e.add(CodeAlarmsNotPresent, fmt.Sprintf("no alarm watches metric %s/%s published by metric filter %s on %s%s", cand.t.MetricNamespace, cand.t.MetricName, cand.filter, where, dims))
 			continue
 		}
 		for _, a := range alarms {

@@ -84,8 +84,8 @@ func TestUserAlarmBehindBrokenOwnAlarm(t *testing.T) {
 }
 
 // TestFilterWithDimensions: a person's equivalent filter that publishes
-// with dimensions does not count (a dimensionless alarm never fires);
-// Watchkeeper adds its own filter and converges.
+// only with dimensions, and no alarm selecting them, does not count (no
+// alarm watches its series); Watchkeeper adds its own filter and converges.
 func TestFilterWithDimensions(t *testing.T) {
 	w := fresh(t)
 	acct := seedCompliant(t, w)
@@ -102,7 +102,7 @@ func TestFilterWithDimensions(t *testing.T) {
 		t.Fatal(err)
 	}
 	audit := run(t, 2, "audit")
-	audit.assertCode(t, c.ID, "CLOUDTRAIL_METRIC_FILTER_NOT_VALID")
+	audit.assertCode(t, c.ID, "CLOUDWATCH_ALARMS_NOT_PRESENT")
 	if r := audit.control(t, c.ID); !strings.Contains(strings.Join(r.Reasons, " "), "dimensions") {
 		t.Errorf("control %s reasons %q do not name the dimensions", c.ID, r.Reasons)
 	}
