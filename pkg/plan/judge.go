@@ -256,16 +256,6 @@ func (out *Judgement) regionsFail() bool {
 	return slices.ContainsFunc(out.Regions, func(r RegionResult) bool { return r.Status == StatusFail })
 }
 
-// finding returns the finding of control id.
-func (out *Judgement) finding(id string) Finding {
-	for _, f := range out.Controls {
-		if f.Control.ID == id {
-			return f
-		}
-	}
-	return Finding{}
-}
-
 // observedWarnings are what was observed that a person should know and
 // that is not by itself a failure, sorted.
 func observedWarnings(trails []*trailFacts, s inspect.Snapshot) []string {
