@@ -32,8 +32,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	model "github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/apply"
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
 
@@ -307,16 +307,16 @@ func TestRunRunsRegionsConcurrently(t *testing.T) {
 
 func TestRunSendsCompleteRequests(t *testing.T) {
 	trailARN := "arn:aws:cloudtrail:us-east-1:123456789012:trail/main"
-	classic := &inspect.Selectors{Classic: []inspect.ClassicSelector{
+	classic := &model.Selectors{Classic: []model.ClassicSelector{
 		{ReadWriteType: "All", IncludeManagementEvents: true, ExcludeManagementEventSources: []string{"rdsdata.amazonaws.com"},
-			DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::b/"}}}},
+			DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::b/"}}}},
 	}}
-	advanced := &inspect.Selectors{Advanced: []inspect.AdvancedSelector{
-		{Name: "all", FieldSelectors: []inspect.FieldSelector{
+	advanced := &model.Selectors{Advanced: []model.AdvancedSelector{
+		{Name: "all", FieldSelectors: []model.FieldSelector{
 			{Field: "eventCategory", Equals: []string{"Management"}, NotEquals: []string{"x"}, StartsWith: []string{"a"},
 				NotStartsWith: []string{"b"}, EndsWith: []string{"c"}, NotEndsWith: []string{"d"}},
 		}},
-		{FieldSelectors: []inspect.FieldSelector{{Field: "eventCategory", Equals: []string{"Data"}}}},
+		{FieldSelectors: []model.FieldSelector{{Field: "eventCategory", Equals: []string{"Data"}}}},
 	}}
 	al := alarm("us-east-1", "watchkeeper-root", topicARN("us-east-1"))
 	al.Alarm.Description = "root usage"
@@ -421,9 +421,9 @@ func TestRunRejectsInvalidActions(t *testing.T) {
 		{Kind: plan.EnableAlarmActions, Region: "us-east-1"},
 		{Kind: plan.StartLogging, Region: "us-east-1"},
 		{Kind: plan.PutEventSelectors, Region: "us-east-1", Trail: &plan.TrailSpec{TrailARN: trail}},
-		{Kind: plan.PutEventSelectors, Region: "us-east-1", Trail: &plan.TrailSpec{TrailARN: trail, Selectors: &inspect.Selectors{
-			Classic:  []inspect.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}},
-			Advanced: []inspect.AdvancedSelector{{FieldSelectors: []inspect.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}}},
+		{Kind: plan.PutEventSelectors, Region: "us-east-1", Trail: &plan.TrailSpec{TrailARN: trail, Selectors: &model.Selectors{
+			Classic:  []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}},
+			Advanced: []model.AdvancedSelector{{FieldSelectors: []model.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}}},
 		}}},
 		{Kind: plan.UpdateTrail, Region: "us-east-1", Trail: &plan.TrailSpec{TrailARN: trail}},
 		{Kind: "DeleteEverything", Region: "us-east-1"},
@@ -652,7 +652,7 @@ func TestRunSerialisesChangesToOneTrail(t *testing.T) {
 		putEventSelectors: func(in *cloudtrail.PutEventSelectorsInput) error { return hold("PutEventSelectors", in.TrailName) },
 		startLogging:      func(in *cloudtrail.StartLoggingInput) error { return hold("StartLogging", in.Name) },
 	})
-	sel := &inspect.Selectors{Classic: []inspect.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}}
+	sel := &model.Selectors{Classic: []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}}
 	var actions []plan.Action
 	for _, trail := range []string{"arn:aws:cloudtrail:us-east-1:1:trail/a", "arn:aws:cloudtrail:us-east-1:1:trail/b"} {
 		actions = append(actions,

@@ -11,7 +11,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
 
@@ -53,7 +53,7 @@ func metricTransformations(f *plan.FilterSpec) []logstypes.MetricTransformation 
 // eventSelectors converts a complete selector set to the SDK's types, field
 // by field, so that PutEventSelectors (which replaces the whole set) keeps
 // every existing data-event selector and advanced condition intact.
-func eventSelectors(s *inspect.Selectors) ([]cttypes.EventSelector, []cttypes.AdvancedEventSelector, error) {
+func eventSelectors(s *account.Selectors) ([]cttypes.EventSelector, []cttypes.AdvancedEventSelector, error) {
 	switch {
 	case s == nil || (len(s.Classic) == 0 && len(s.Advanced) == 0):
 		return nil, nil, fmt.Errorf("%w: PutEventSelectors without selectors would stop all logging", ErrInvalidAction)

@@ -24,8 +24,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	model "github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/apply"
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/test/awsproxy"
 	"github.com/watchkeeper/watchkeeper/test/moto"
@@ -110,20 +110,20 @@ func seed(t *testing.T, endpoint string) world {
 	return w
 }
 
-var classicSelectors = &inspect.Selectors{Classic: []inspect.ClassicSelector{
+var classicSelectors = &model.Selectors{Classic: []model.ClassicSelector{
 	{ReadWriteType: "All", IncludeManagementEvents: true, ExcludeManagementEventSources: []string{"rdsdata.amazonaws.com"}},
-	{ReadWriteType: "WriteOnly", IncludeManagementEvents: false, DataResources: []inspect.DataResource{
+	{ReadWriteType: "WriteOnly", IncludeManagementEvents: false, DataResources: []model.DataResource{
 		{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::bucket-a/", "arn:aws:s3:::bucket-b/logs"}},
 		{Type: "AWS::Lambda::Function", Values: []string{"arn:aws:lambda"}},
 	}},
 }}
 
-var advancedSelectors = &inspect.Selectors{Advanced: []inspect.AdvancedSelector{
-	{Name: "management", FieldSelectors: []inspect.FieldSelector{
+var advancedSelectors = &model.Selectors{Advanced: []model.AdvancedSelector{
+	{Name: "management", FieldSelectors: []model.FieldSelector{
 		{Field: "eventCategory", Equals: []string{"Management"}},
 		{Field: "eventSource", NotEquals: []string{"kms.amazonaws.com"}},
 	}},
-	{Name: "s3 data", FieldSelectors: []inspect.FieldSelector{
+	{Name: "s3 data", FieldSelectors: []model.FieldSelector{
 		{Field: "eventCategory", Equals: []string{"Data"}},
 		{Field: "resources.type", Equals: []string{"AWS::S3::Object"}},
 		{Field: "resources.ARN", StartsWith: []string{"arn:aws:s3:::bucket-a/"}, NotStartsWith: []string{"arn:aws:s3:::bucket-a/tmp/"},
@@ -330,7 +330,7 @@ func check(t *testing.T, endpoint string, w world) {
 	ct := cloudtrail.NewFromConfig(cfg)
 	for _, tc := range []struct {
 		arn  string
-		want *inspect.Selectors
+		want *model.Selectors
 	}{{w.classicTrail, classicSelectors}, {w.advancedTrail, advancedSelectors}} {
 		out, err := ct.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(tc.arn)})
 		if err != nil {
@@ -369,22 +369,22 @@ func check(t *testing.T, endpoint string, w world) {
 }
 
 // fromSDK converts GetEventSelectors output back to inspect types.
-func fromSDK(out *cloudtrail.GetEventSelectorsOutput) *inspect.Selectors {
-	s := &inspect.Selectors{}
+func fromSDK(out *cloudtrail.GetEventSelectorsOutput) *model.Selectors {
+	s := &model.Selectors{}
 	for _, e := range out.EventSelectors {
-		c := inspect.ClassicSelector{
+		c := model.ClassicSelector{
 			ReadWriteType: string(e.ReadWriteType), IncludeManagementEvents: aws.ToBool(e.IncludeManagementEvents),
 			ExcludeManagementEventSources: e.ExcludeManagementEventSources,
 		}
 		for _, d := range e.DataResources {
-			c.DataResources = append(c.DataResources, inspect.DataResource{Type: aws.ToString(d.Type), Values: d.Values})
+			c.DataResources = append(c.DataResources, model.DataResource{Type: aws.ToString(d.Type), Values: d.Values})
 		}
 		s.Classic = append(s.Classic, c)
 	}
 	for _, a := range out.AdvancedEventSelectors {
-		sel := inspect.AdvancedSelector{Name: aws.ToString(a.Name)}
+		sel := model.AdvancedSelector{Name: aws.ToString(a.Name)}
 		for _, f := range a.FieldSelectors {
-			sel.FieldSelectors = append(sel.FieldSelectors, inspect.FieldSelector{
+			sel.FieldSelectors = append(sel.FieldSelectors, model.FieldSelector{
 				Field: aws.ToString(f.Field), Equals: f.Equals, NotEquals: f.NotEquals, StartsWith: f.StartsWith,
 				NotStartsWith: f.NotStartsWith, EndsWith: f.EndsWith, NotEndsWith: f.NotEndsWith,
 			})

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
 	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
@@ -148,7 +149,7 @@ func (e *env) options(wrap func(region string, c inspect.Clients) inspect.Client
 	}
 }
 
-func (e *env) observe(t *testing.T, opts inspect.Options, req inspect.Request) inspect.Snapshot {
+func (e *env) observe(t *testing.T, opts inspect.Options, req inspect.Request) account.Snapshot {
 	t.Helper()
 	e.calls.take()
 	snap, err := inspect.New(opts).Observe(t.Context(), req)

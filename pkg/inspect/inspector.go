@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
 // Defaults for Options fields left zero.
@@ -49,7 +50,7 @@ type Options struct {
 	// relevant filters, so filters about other things on a trail's log
 	// group cost no calls. Nil treats every filter as relevant. It may be
 	// called from several goroutines.
-	RelevantFilter func(MetricFilter) bool
+	RelevantFilter func(account.MetricFilter) bool
 	// AlarmNotifies says whether alarm a, fed by the metric transformation
 	// t, turns one matching event into a delivered notification, exactly as
 	// the planner judges it (the engine passes the planner's predicate;
@@ -61,7 +62,7 @@ type Options struct {
 	// DescribeAlarmsForMetric per such metric. One observation calls it
 	// from one goroutine, once the topics its own alarms notify have been
 	// read (concurrent observations may call it concurrently).
-	AlarmNotifies func(a Alarm, t MetricTransformation, topic func(arn string) (Topic, bool)) bool
+	AlarmNotifies func(a account.Alarm, t account.MetricTransformation, topic func(arn string) (account.Topic, bool)) bool
 	// Concurrency bounds in-flight API calls; 0 means DefaultConcurrency.
 	// A full audit finishes in a fixed number of round trips only while
 	// Concurrency is at least the number of concurrent calls of a stage:
@@ -123,20 +124,20 @@ type Request struct {
 // matter, and on the regions only when no trail covers them all, never on
 // unrelated alarms, log groups, topics or filters (see the package
 // documentation for the budget).
-func (in *Inspector) Observe(ctx context.Context, req Request) (Snapshot, error) {
+func (in *Inspector) Observe(ctx context.Context, req Request) (account.Snapshot, error) {
 	if req.HomeRegion == "" {
-		return Snapshot{}, errors.New("observe: home region is required")
+		return account.Snapshot{}, errors.New("observe: home region is required")
 	}
 	if in.opts.Clients == nil || in.opts.Identity == nil || in.opts.RegionLister == nil {
-		return Snapshot{}, errors.New("observe: inspector needs Clients, Identity and RegionLister")
+		return account.Snapshot{}, errors.New("observe: inspector needs Clients, Identity and RegionLister")
 	}
 	o := &observation{
 		in:        in,
 		req:       req,
 		sem:       make(chan struct{}, in.opts.Concurrency),
-		trails:    map[string]*Trail{},
-		logGroups: map[string]*LogGroup{},
-		topics:    map[string]*Topic{},
+		trails:    map[string]*account.Trail{},
+		logGroups: map[string]*account.LogGroup{},
+		topics:    map[string]*account.Topic{},
 		ownAlarms: map[string]*regionAlarms{},
 		allAlarms: map[string]*regionAlarms{},
 		forMetric: map[metricKey]*metricAlarms{},
@@ -144,10 +145,10 @@ func (in *Inspector) Observe(ctx context.Context, req Request) (Snapshot, error)
 	}
 	snap, err := o.run(ctx)
 	if err != nil {
-		return Snapshot{}, err
+		return account.Snapshot{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return Snapshot{}, fmt.Errorf("observe: %w", err)
+		return account.Snapshot{}, fmt.Errorf("observe: %w", err)
 	}
 	in.log.Debug("account observed", "snapshot", snap)
 	return snap, nil
@@ -163,9 +164,9 @@ type observation struct {
 	partition string
 
 	mu        sync.Mutex
-	trails    map[string]*Trail    // by ARN
-	logGroups map[string]*LogGroup // by ARN
-	topics    map[string]*Topic    // by ARN
+	trails    map[string]*account.Trail    // by ARN
+	logGroups map[string]*account.LogGroup // by ARN
+	topics    map[string]*account.Topic    // by ARN
 	ownAlarms map[string]*regionAlarms
 	// allAlarms are every metric alarm of a Region, listed only where a
 	// relevant metric has no notifying alarm otherwise (stage 5).
@@ -175,14 +176,14 @@ type observation struct {
 }
 
 type regionAlarms struct {
-	alarms []Alarm
+	alarms []account.Alarm
 	err    error
 }
 
 type metricKey struct{ region, name, namespace string }
 
 type metricAlarms struct {
-	alarms []Alarm
+	alarms []account.Alarm
 	err    error
 }
 
@@ -199,7 +200,7 @@ func (o *observation) call(ctx context.Context, fn func() error) error {
 	return fn()
 }
 
-func (o *observation) run(ctx context.Context) (Snapshot, error) {
+func (o *observation) run(ctx context.Context) (account.Snapshot, error) {
 	// Stage 1: who am I, which regions are enabled, and which trails the
 	// home region sees: its own, and a shadow copy of every multi-region
 	// trail of the account (CloudTrail API reference, DescribeTrails,
@@ -209,8 +210,8 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 		identErr   error
 		regionsOut *ec2.DescribeRegionsOutput
 		regionsErr error
-		home       = Region{Name: o.req.HomeRegion}
-		homeTrails []*Trail
+		home       = account.Region{Name: o.req.HomeRegion}
+		homeTrails []*account.Trail
 		wg         sync.WaitGroup
 		topicsWG   sync.WaitGroup
 	)
@@ -233,7 +234,7 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 	wg.Go(func() { homeTrails = o.describeTrails(ctx, &home) })
 	wg.Wait()
 	if identErr != nil {
-		return Snapshot{}, fmt.Errorf("get caller identity: %w", identErr)
+		return account.Snapshot{}, fmt.Errorf("get caller identity: %w", identErr)
 	}
 	o.account = aws.ToString(ident.Account)
 	o.partition = arnField(aws.ToString(ident.Arn), 1)
@@ -242,7 +243,7 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 	}
 	regions, err := o.selectRegions(regionsOut, regionsErr)
 	if err != nil {
-		return Snapshot{}, err
+		return account.Snapshot{}, err
 	}
 
 	// Stage 2: the candidate trails' status and selectors, their log
@@ -261,7 +262,7 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 	if home.Error == "" {
 		covering = o.coveringTrail()
 	}
-	var found [][]*Trail
+	var found [][]*account.Trail
 	for i := range regions {
 		r := &regions[i]
 		switch {
@@ -314,7 +315,7 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 	// account makes no call here. The predicate sees a copy of the topics,
 	// so topics read meanwhile cannot race with it.
 	topics := o.topicsRead()
-	topic := func(arn string) (Topic, bool) {
+	topic := func(arn string) (account.Topic, bool) {
 		t, ok := topics[arn]
 		return t, ok
 	}
@@ -379,8 +380,8 @@ func (o *observation) run(ctx context.Context) (Snapshot, error) {
 // filters, Watchkeeper's own alarms in its region (once per region) and
 // Watchkeeper's topic there. Trails of another account are recorded with
 // the reason they are not read.
-func (o *observation) readCandidates(ctx context.Context, wg, topicsWG *sync.WaitGroup, trails []*Trail) {
-	var added []*LogGroup
+func (o *observation) readCandidates(ctx context.Context, wg, topicsWG *sync.WaitGroup, trails []*account.Trail) {
+	var added []*account.LogGroup
 	for _, t := range trails {
 		if t.LogGroupARN == "" && !t.IsMultiRegion {
 			continue
@@ -431,10 +432,10 @@ func (o *observation) coveringTrail() string {
 }
 
 // topicsRead returns a copy of the topics read so far.
-func (o *observation) topicsRead() map[string]Topic {
+func (o *observation) topicsRead() map[string]account.Topic {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make(map[string]Topic, len(o.topics))
+	out := make(map[string]account.Topic, len(o.topics))
 	for arn, t := range o.topics {
 		out[arn] = *t
 	}
@@ -443,7 +444,7 @@ func (o *observation) topicsRead() map[string]Topic {
 
 // selectRegions decides which regions to observe and which requested ones
 // are not enabled.
-func (o *observation) selectRegions(out *ec2.DescribeRegionsOutput, listErr error) ([]Region, error) {
+func (o *observation) selectRegions(out *ec2.DescribeRegionsOutput, listErr error) ([]account.Region, error) {
 	status := map[string]string{}
 	var enabled []string
 	if listErr == nil {
@@ -462,13 +463,13 @@ func (o *observation) selectRegions(out *ec2.DescribeRegionsOutput, listErr erro
 			}
 		}
 	}
-	var regions []Region
+	var regions []account.Region
 	switch {
 	case len(o.req.Regions) == 0 && listErr != nil:
 		return nil, fmt.Errorf("describe regions in %s: %w", o.req.HomeRegion, listErr)
 	case len(o.req.Regions) == 0:
 		for _, name := range enabled {
-			regions = append(regions, Region{Name: name})
+			regions = append(regions, account.Region{Name: name})
 		}
 	default:
 		if listErr != nil {
@@ -481,7 +482,7 @@ func (o *observation) selectRegions(out *ec2.DescribeRegionsOutput, listErr erro
 				continue
 			}
 			seen[name] = true
-			r := Region{Name: name}
+			r := account.Region{Name: name}
 			if listErr == nil && !slices.Contains(enabled, name) {
 				if st, ok := status[name]; ok {
 					r.Error = fmt.Sprintf("region not enabled (opt-in status: %s)", st)
@@ -492,18 +493,18 @@ func (o *observation) selectRegions(out *ec2.DescribeRegionsOutput, listErr erro
 			regions = append(regions, r)
 		}
 	}
-	slices.SortFunc(regions, func(a, b Region) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(regions, func(a, b account.Region) int { return strings.Compare(a.Name, b.Name) })
 	return regions, nil
 }
 
-func (o *observation) snapshot(regions []Region) Snapshot {
-	s := Snapshot{
+func (o *observation) snapshot(regions []account.Region) account.Snapshot {
+	s := account.Snapshot{
 		Account:   o.account,
 		Partition: o.partition,
 		Regions:   regions,
-		Trails:    make([]Trail, 0, len(o.trails)),
-		LogGroups: make(map[string]LogGroup, len(o.logGroups)),
-		Topics:    make(map[string]Topic, len(o.topics)),
+		Trails:    make([]account.Trail, 0, len(o.trails)),
+		LogGroups: make(map[string]account.LogGroup, len(o.logGroups)),
+		Topics:    make(map[string]account.Topic, len(o.topics)),
 	}
 	for i := range s.Regions {
 		if s.Regions[i].TrailARNs == nil {
@@ -513,7 +514,7 @@ func (o *observation) snapshot(regions []Region) Snapshot {
 	for _, t := range o.trails {
 		s.Trails = append(s.Trails, *t)
 	}
-	slices.SortFunc(s.Trails, func(a, b Trail) int { return strings.Compare(a.ARN, b.ARN) })
+	slices.SortFunc(s.Trails, func(a, b account.Trail) int { return strings.Compare(a.ARN, b.ARN) })
 	for k, lg := range o.logGroups {
 		s.LogGroups[k] = *lg
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
 	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 	"github.com/watchkeeper/watchkeeper/test/moto"
@@ -79,30 +80,30 @@ func TestObserveTopicKeys(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		keyID     string
-		want      *inspect.TopicKey
+		want      *account.TopicKey
 		wantCalls map[string]int
 	}{
 		{"key policy admits CloudWatch", allowedKey,
-			&inspect.TopicKey{KeyARN: allowedKey, KeyState: "Enabled", Policy: policyOf(allowedKey)}, both},
+			&account.TopicKey{KeyARN: allowedKey, KeyState: "Enabled", Policy: policyOf(allowedKey)}, both},
 		{"default key policy", defaultKey,
-			&inspect.TopicKey{KeyARN: defaultKey, KeyState: "Enabled", Policy: policyOf(defaultKey)}, both},
+			&account.TopicKey{KeyARN: defaultKey, KeyState: "Enabled", Policy: policyOf(defaultKey)}, both},
 		{"customer key by alias", "alias/alarms",
-			&inspect.TopicKey{KeyARN: allowedKey, KeyState: "Enabled", Policy: policyOf(allowedKey)}, both},
+			&account.TopicKey{KeyARN: allowedKey, KeyState: "Enabled", Policy: policyOf(allowedKey)}, both},
 		{"disabled key", disabledKey,
-			&inspect.TopicKey{KeyARN: disabledKey, KeyState: "Disabled", Policy: policyOf(disabledKey)}, both},
+			&account.TopicKey{KeyARN: disabledKey, KeyState: "Disabled", Policy: policyOf(disabledKey)}, both},
 		{"key pending deletion", deletedKey,
-			&inspect.TopicKey{KeyARN: deletedKey, KeyState: "PendingDeletion", Policy: policyOf(deletedKey)}, both},
+			&account.TopicKey{KeyARN: deletedKey, KeyState: "PendingDeletion", Policy: policyOf(deletedKey)}, both},
 		// The AWS managed key's policy can never admit CloudWatch; its
 		// policy is not read.
 		{"AWS managed key", "alias/aws/sns",
-			&inspect.TopicKey{AWSManaged: true},
+			&account.TopicKey{AWSManaged: true},
 			map[string]int{"KMS.DescribeKey": 1}},
 		{"key that does not exist", missingKey,
-			&inspect.TopicKey{KeyARN: missingKey, Error: "describe key: NotFoundException"}, both},
+			&account.TopicKey{KeyARN: missingKey, Error: "describe key: NotFoundException"}, both},
 		// GetKeyPolicy cannot read another account's key; moto has no
 		// such key either, so DescribeKey fails too.
 		{"key in another account", foreignKey,
-			&inspect.TopicKey{KeyARN: foreignKey, Error: "describe key: NotFoundException"},
+			&account.TopicKey{KeyARN: foreignKey, Error: "describe key: NotFoundException"},
 			map[string]int{"KMS.DescribeKey": 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,22 +13,23 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
 // addLogGroup registers a candidate trail's log group (once per ARN) and
 // returns it, or nil when it was registered already. A log group in another
 // account is recorded with the reason it is not read: the controls must be
 // enforced in that account.
-func (o *observation) addLogGroup(arn string) *LogGroup {
+func (o *observation) addLogGroup(arn string) *account.LogGroup {
 	if _, ok := o.logGroups[arn]; ok {
 		return nil
 	}
-	lg := &LogGroup{
+	lg := &account.LogGroup{
 		ARN:     arn,
 		Region:  arnField(arn, 3),
 		Account: arnField(arn, 4),
-		Filters: []MetricFilter{},
-		Alarms:  []Alarm{},
+		Filters: []account.MetricFilter{},
+		Alarms:  []account.Alarm{},
 	}
 	resource := arnField(arn, 5)
 	name, ok := strings.CutPrefix(resource, "log-group:")
@@ -44,10 +45,10 @@ func (o *observation) addLogGroup(arn string) *LogGroup {
 }
 
 // metricFilters reads every metric filter on lg (paginated).
-func (o *observation) metricFilters(ctx context.Context, lg *LogGroup) {
+func (o *observation) metricFilters(ctx context.Context, lg *account.LogGroup) {
 	p := cloudwatchlogs.NewDescribeMetricFiltersPaginator(o.in.opts.Clients(lg.Region).Logs,
 		&cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(lg.Name)})
-	var filters []MetricFilter
+	var filters []account.MetricFilter
 	for p.HasMorePages() {
 		var out *cloudwatchlogs.DescribeMetricFiltersOutput
 		err := o.call(ctx, func() (err error) {
@@ -64,13 +65,13 @@ func (o *observation) metricFilters(ctx context.Context, lg *LogGroup) {
 			return
 		}
 		for _, f := range out.MetricFilters {
-			mf := MetricFilter{
+			mf := account.MetricFilter{
 				Name:            aws.ToString(f.FilterName),
 				Pattern:         aws.ToString(f.FilterPattern),
-				Transformations: make([]MetricTransformation, 0, len(f.MetricTransformations)),
+				Transformations: make([]account.MetricTransformation, 0, len(f.MetricTransformations)),
 			}
 			for _, mt := range f.MetricTransformations {
-				mf.Transformations = append(mf.Transformations, MetricTransformation{
+				mf.Transformations = append(mf.Transformations, account.MetricTransformation{
 					MetricName:      aws.ToString(mt.MetricName),
 					MetricNamespace: aws.ToString(mt.MetricNamespace),
 					MetricValue:     aws.ToString(mt.MetricValue),
@@ -82,11 +83,11 @@ func (o *observation) metricFilters(ctx context.Context, lg *LogGroup) {
 			filters = append(filters, mf)
 		}
 	}
-	slices.SortFunc(filters, func(a, b MetricFilter) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(filters, func(a, b account.MetricFilter) int { return strings.Compare(a.Name, b.Name) })
 	lg.Exists = true
 	lg.Filters = filters
 	if lg.Filters == nil {
-		lg.Filters = []MetricFilter{}
+		lg.Filters = []account.MetricFilter{}
 	}
 }
 
@@ -147,13 +148,13 @@ func (o *observation) alarmsForMetric(ctx context.Context, mk metricKey, ma *met
 // with the transformations that publish it.
 type metricRef struct {
 	key   metricKey
-	feeds []MetricTransformation
+	feeds []account.MetricTransformation
 }
 
 // relevantMetrics lists, in a stable order, the metrics published by lg's
 // filters that Options.RelevantFilter accepts. Call it once lg's filters
 // are read; it remembers its answer for lg.
-func (o *observation) relevantMetrics(lg *LogGroup) []metricRef {
+func (o *observation) relevantMetrics(lg *account.LogGroup) []metricRef {
 	if refs, ok := o.relevant[lg.ARN]; ok {
 		return refs
 	}
@@ -181,8 +182,8 @@ func (o *observation) relevantMetrics(lg *LogGroup) []metricRef {
 
 // ownOn returns the alarms in own that watch k's dimensionless metric (a
 // filter publishes its metric without dimensions unless it names some).
-func ownOn(k metricKey, own []Alarm) []Alarm {
-	var out []Alarm
+func ownOn(k metricKey, own []account.Alarm) []account.Alarm {
+	var out []account.Alarm
 	for _, a := range own {
 		if a.Region == k.region && a.MetricName == k.name && a.Namespace == k.namespace && len(a.Dimensions) == 0 {
 			out = append(out, a)
@@ -196,7 +197,7 @@ func ownOn(k metricKey, own []Alarm) []Alarm {
 // delivered notification (Options.AlarmNotifies): then a person's alarm on
 // m is worth looking up. Without AlarmNotifies every watched metric fails.
 // topic looks up observed topics; call it once they have all been read.
-func (o *observation) ownAlarmsFail(m metricRef, own []Alarm, topic func(arn string) (Topic, bool)) bool {
+func (o *observation) ownAlarmsFail(m metricRef, own []account.Alarm, topic func(arn string) (account.Topic, bool)) bool {
 	watching := ownOn(m.key, own)
 	if len(watching) == 0 {
 		return false // looked up already, in stage 3
@@ -205,27 +206,27 @@ func (o *observation) ownAlarmsFail(m metricRef, own []Alarm, topic func(arn str
 	if notifies == nil {
 		return true
 	}
-	return slices.ContainsFunc(m.feeds, func(t MetricTransformation) bool {
-		return !slices.ContainsFunc(watching, func(a Alarm) bool { return notifies(a, t, topic) })
+	return slices.ContainsFunc(m.feeds, func(t account.MetricTransformation) bool {
+		return !slices.ContainsFunc(watching, func(a account.Alarm) bool { return notifies(a, t, topic) })
 	})
 }
 
 // notified reports whether, for every transformation feeding m, some alarm
 // found so far on m's name and namespace (own, or by metric) notifies.
-func (o *observation) notified(m metricRef, region string, topic func(arn string) (Topic, bool)) bool {
+func (o *observation) notified(m metricRef, region string, topic func(arn string) (account.Topic, bool)) bool {
 	notifies := o.in.opts.AlarmNotifies
 	if notifies == nil {
 		return false
 	}
-	var alarms []Alarm
+	var alarms []account.Alarm
 	if ra := o.ownAlarms[region]; ra != nil {
 		alarms = append(alarms, ra.alarms...)
 	}
 	if ma, ok := o.forMetric[m.key]; ok {
 		alarms = append(alarms, ma.alarms...)
 	}
-	return !slices.ContainsFunc(m.feeds, func(t MetricTransformation) bool {
-		return !slices.ContainsFunc(alarms, func(a Alarm) bool {
+	return !slices.ContainsFunc(m.feeds, func(t account.MetricTransformation) bool {
+		return !slices.ContainsFunc(alarms, func(a account.Alarm) bool {
 			return a.MetricName == m.key.name && a.Namespace == m.key.namespace && notifies(a, t, topic)
 		})
 	})
@@ -233,7 +234,7 @@ func (o *observation) notified(m metricRef, region string, topic func(arn string
 
 // watchesRelevant reports whether a names a relevant metric of some log
 // group in its Region (whatever its dimensions).
-func (o *observation) watchesRelevant(a Alarm) bool {
+func (o *observation) watchesRelevant(a account.Alarm) bool {
 	for _, lg := range o.logGroups {
 		if lg.Region != a.Region || lg.Error != "" || !lg.Exists {
 			continue
@@ -270,11 +271,11 @@ func (o *observation) lookUpMetric(ctx context.Context, wg, topicsWG *sync.WaitG
 
 // assembleAlarms sets lg.Alarms: Watchkeeper's own alarms in lg's region
 // plus the alarms found on its filters' metrics, de-duplicated and sorted.
-func (o *observation) assembleAlarms(lg *LogGroup) {
+func (o *observation) assembleAlarms(lg *account.LogGroup) {
 	if lg.Error != "" || !lg.Exists {
 		return
 	}
-	byARN := map[string]Alarm{}
+	byARN := map[string]account.Alarm{}
 	if ra := o.ownAlarms[lg.Region]; ra != nil {
 		for _, a := range ra.alarms {
 			byARN[a.ARN+"\x00"+a.Name] = a
@@ -308,11 +309,11 @@ func (o *observation) assembleAlarms(lg *LogGroup) {
 	if len(errs) > 0 {
 		lg.Error = strings.Join(errs, "; ")
 	}
-	lg.Alarms = make([]Alarm, 0, len(byARN))
+	lg.Alarms = make([]account.Alarm, 0, len(byARN))
 	for _, a := range byARN {
 		lg.Alarms = append(lg.Alarms, a)
 	}
-	slices.SortFunc(lg.Alarms, func(a, b Alarm) int {
+	slices.SortFunc(lg.Alarms, func(a, b account.Alarm) int {
 		if c := strings.Compare(a.Name, b.Name); c != 0 {
 			return c
 		}
@@ -320,7 +321,7 @@ func (o *observation) assembleAlarms(lg *LogGroup) {
 	})
 }
 
-func convertAlarm(a cwtypes.MetricAlarm, region string) Alarm {
+func convertAlarm(a cwtypes.MetricAlarm, region string) account.Alarm {
 	var dims map[string]string
 	if len(a.Dimensions) > 0 {
 		dims = make(map[string]string, len(a.Dimensions))
@@ -328,7 +329,7 @@ func convertAlarm(a cwtypes.MetricAlarm, region string) Alarm {
 			dims[aws.ToString(d.Name)] = aws.ToString(d.Value)
 		}
 	}
-	return Alarm{
+	return account.Alarm{
 		Name:              aws.ToString(a.AlarmName),
 		ARN:               aws.ToString(a.AlarmArn),
 		Region:            region,

@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
 	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 	"github.com/watchkeeper/watchkeeper/test/moto"
@@ -39,19 +40,19 @@ var threeRegions = []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
 // wantCompliant is the snapshot of a world.Compliant account in us-east-1
 // observed over regions: the trail seen from us-east-1 covers every
 // region, so only us-east-1's trails are listed.
-func wantCompliant(acct world.Account, regions []string) inspect.Snapshot {
+func wantCompliant(acct world.Account, regions []string) account.Snapshot {
 	lgARN := acct.Trail.LogGroupARN
-	var filters []inspect.MetricFilter
-	var alarms []inspect.Alarm
+	var filters []account.MetricFilter
+	var alarms []account.Alarm
 	for _, c := range acct.Benchmark.Controls {
-		filters = append(filters, inspect.MetricFilter{
+		filters = append(filters, account.MetricFilter{
 			Name:    acct.Prefix + c.Key,
 			Pattern: c.PatternFor(catalog.ProfileBenchmark),
-			Transformations: []inspect.MetricTransformation{{
+			Transformations: []account.MetricTransformation{{
 				MetricName: c.MetricName, MetricNamespace: acct.Namespace, MetricValue: "1",
 			}},
 		})
-		alarms = append(alarms, inspect.Alarm{
+		alarms = append(alarms, account.Alarm{
 			Name:               acct.Prefix + c.Key,
 			ARN:                fmt.Sprintf("arn:aws:cloudwatch:us-east-1:%s:alarm:%s%s", moto.Account, acct.Prefix, c.Key),
 			Region:             "us-east-1",
@@ -68,21 +69,21 @@ func wantCompliant(acct world.Account, regions []string) inspect.Snapshot {
 			StateValue:         "OK", // as moto 5.2.1 reports a new alarm; AWS starts in INSUFFICIENT_DATA
 		})
 	}
-	slices.SortFunc(filters, func(a, b inspect.MetricFilter) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(alarms, func(a, b inspect.Alarm) int { return strings.Compare(a.Name, b.Name) })
-	var want []inspect.Region
+	slices.SortFunc(filters, func(a, b account.MetricFilter) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(alarms, func(a, b account.Alarm) int { return strings.Compare(a.Name, b.Name) })
+	var want []account.Region
 	for _, r := range slices.Sorted(slices.Values(regions)) {
-		rg := inspect.Region{Name: r, TrailARNs: []string{}, CoveredBy: acct.Trail.ARN}
+		rg := account.Region{Name: r, TrailARNs: []string{}, CoveredBy: acct.Trail.ARN}
 		if r == "us-east-1" {
 			rg.TrailARNs = []string{acct.Trail.ARN}
 		}
 		want = append(want, rg)
 	}
-	return inspect.Snapshot{
+	return account.Snapshot{
 		Account:   moto.Account,
 		Partition: "aws",
 		Regions:   want,
-		Trails: []inspect.Trail{{
+		Trails: []account.Trail{{
 			ARN:           acct.Trail.ARN,
 			Name:          acct.Trail.Name,
 			HomeRegion:    "us-east-1",
@@ -90,19 +91,19 @@ func wantCompliant(acct world.Account, regions []string) inspect.Snapshot {
 			IsMultiRegion: true,
 			LogGroupARN:   lgARN,
 			LogsRoleARN:   acct.Trail.RoleARN,
-			Status:        &inspect.TrailStatus{IsLogging: true},
-			Selectors: &inspect.Selectors{Classic: []inspect.ClassicSelector{{
+			Status:        &account.TrailStatus{IsLogging: true},
+			Selectors: &account.Selectors{Classic: []account.ClassicSelector{{
 				ReadWriteType: "All", IncludeManagementEvents: true,
 			}}},
 		}},
-		LogGroups: map[string]inspect.LogGroup{lgARN: {
+		LogGroups: map[string]account.LogGroup{lgARN: {
 			ARN: lgARN, Name: acct.Trail.LogGroupName, Region: "us-east-1", Account: moto.Account,
 			Exists: true, Filters: filters, Alarms: alarms,
 		}},
-		Topics: map[string]inspect.Topic{acct.TopicARN: {
+		Topics: map[string]account.Topic{acct.TopicARN: {
 			ARN: acct.TopicARN, Region: "us-east-1", Account: moto.Account, Exists: true,
 			ConfirmedSubscriptions: 1,
-			Subscriptions:          []inspect.Subscription{{Protocol: "email", Endpoint: "security@example.com"}},
+			Subscriptions:          []account.Subscription{{Protocol: "email", Endpoint: "security@example.com"}},
 		}},
 	}
 }
@@ -111,11 +112,11 @@ func wantCompliant(acct world.Account, regions []string) inspect.Snapshot {
 // or from the clock (delivery times).
 // ignoreTopicPolicy ignores topics' access policies (moto's default
 // document), for tests about something else.
-var ignoreTopicPolicy = cmpopts.IgnoreFields(inspect.Topic{}, "Policy")
+var ignoreTopicPolicy = cmpopts.IgnoreFields(account.Topic{}, "Policy")
 
 var ignoreVolatile = cmp.Options{
-	cmpopts.IgnoreFields(inspect.Subscription{}, "ARN"),
-	cmpopts.IgnoreFields(inspect.TrailStatus{}, "LatestCloudWatchLogsDeliveryTime"),
+	cmpopts.IgnoreFields(account.Subscription{}, "ARN"),
+	cmpopts.IgnoreFields(account.TrailStatus{}, "LatestCloudWatchLogsDeliveryTime"),
 	cmpopts.EquateEmpty(),
 }
 
@@ -342,7 +343,7 @@ func TestObserveNoCoveringTrail(t *testing.T) {
 	snap := e.observe(t, opts, inspect.Request{Regions: threeRegions, HomeRegion: "us-east-1"})
 	calls := e.calls.take()
 
-	wantRegions := []inspect.Region{
+	wantRegions := []account.Region{
 		{Name: "ap-southeast-2", TrailARNs: []string{stopped.ARN}},
 		{Name: "eu-west-1", TrailARNs: slices.Sorted(slices.Values([]string{stopped.ARN, regional.ARN}))},
 		{Name: "us-east-1", TrailARNs: []string{stopped.ARN}},
@@ -350,7 +351,7 @@ func TestObserveNoCoveringTrail(t *testing.T) {
 	if diff := cmp.Diff(wantRegions, snap.Regions); diff != "" {
 		t.Errorf("regions (-want +got):\n%s", diff)
 	}
-	byARN := map[string]inspect.Trail{}
+	byARN := map[string]account.Trail{}
 	for _, tr := range snap.Trails {
 		byARN[tr.ARN] = tr
 	}
@@ -472,7 +473,7 @@ func TestObserveRegionSelection(t *testing.T) {
 
 	t.Run("requested regions that are not enabled", func(t *testing.T) {
 		snap := e.observe(t, opts, inspect.Request{Regions: []string{"us-east-1", "ap-east-1", "xx-nowhere-1", "us-east-1"}, HomeRegion: "us-east-1"})
-		want := []inspect.Region{
+		want := []account.Region{
 			{Name: "ap-east-1", Error: "region not enabled (opt-in status: not-opted-in)", TrailARNs: []string{}},
 			{Name: "us-east-1", TrailARNs: []string{}},
 			{Name: "xx-nowhere-1", Error: "region not enabled (not offered to this account)", TrailARNs: []string{}},
@@ -685,7 +686,7 @@ func TestObserveTrails(t *testing.T) {
 	})
 	snap := e.observe(t, opts, inspect.Request{Regions: []string{"us-east-1", "eu-west-1"}, HomeRegion: "us-east-1"})
 
-	byARN := map[string]inspect.Trail{}
+	byARN := map[string]account.Trail{}
 	for _, tr := range snap.Trails {
 		byARN[tr.ARN] = tr
 	}
@@ -710,14 +711,14 @@ func TestObserveTrails(t *testing.T) {
 	if tr := byARN[plain.ARN]; tr.Status == nil || !tr.Status.IsLogging || tr.IsMultiRegion {
 		t.Errorf("single-region trail with logs = %+v; want read, logging, not multi-region", tr)
 	}
-	wantAdv := &inspect.Selectors{Advanced: []inspect.AdvancedSelector{{Name: "read only", FieldSelectors: []inspect.FieldSelector{
+	wantAdv := &account.Selectors{Advanced: []account.AdvancedSelector{{Name: "read only", FieldSelectors: []account.FieldSelector{
 		{Field: "eventCategory", Equals: []string{"Management"}},
 		{Field: "readOnly", Equals: []string{"true"}},
 	}}}}
 	if diff := cmp.Diff(wantAdv, byARN[adv.ARN].Selectors); diff != "" {
 		t.Errorf("advanced selectors (-want +got):\n%s", diff)
 	}
-	wantClassic := &inspect.Selectors{Classic: []inspect.ClassicSelector{{ReadWriteType: "WriteOnly", IncludeManagementEvents: true, ExcludeManagementEventSources: []string{"kms.amazonaws.com"}}}}
+	wantClassic := &account.Selectors{Classic: []account.ClassicSelector{{ReadWriteType: "WriteOnly", IncludeManagementEvents: true, ExcludeManagementEventSources: []string{"kms.amazonaws.com"}}}}
 	if diff := cmp.Diff(wantClassic, byARN[cross.ARN].Selectors); diff != "" {
 		t.Errorf("classic selectors (-want +got):\n%s", diff)
 	}
@@ -793,7 +794,7 @@ func TestObserveLogGroups(t *testing.T) {
 	if calls["CloudWatch Logs.DescribeMetricFilters"] != 2 {
 		t.Errorf("DescribeMetricFilters calls = %d, want 2 pages of 50", calls["CloudWatch Logs.DescribeMetricFilters"])
 	}
-	if !slices.IsSortedFunc(lg.Filters, func(a, b inspect.MetricFilter) int { return strings.Compare(a.Name, b.Name) }) {
+	if !slices.IsSortedFunc(lg.Filters, func(a, b account.MetricFilter) int { return strings.Compare(a.Name, b.Name) }) {
 		t.Error("filters not sorted by name")
 	}
 	// No own alarm exists, so each of the 5 distinct metrics is looked up
@@ -951,7 +952,7 @@ func TestObserveAlarmFields(t *testing.T) {
 	alarmARN := func(name string) string {
 		return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", region, moto.Account, name)
 	}
-	want := []inspect.Alarm{
+	want := []account.Alarm{
 		{
 			Name: "watchkeeper-anomaly", ARN: alarmARN("watchkeeper-anomaly"), Region: region,
 			EvaluationPeriods: 1, ComparisonOperator: "GreaterThanUpperThreshold", ThresholdMetricID: "ad1", MetricMath: true,
@@ -970,7 +971,7 @@ func TestObserveAlarmFields(t *testing.T) {
 		},
 	}
 	got := snap.LogGroups[tr.LogGroupARN].Alarms
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(inspect.Alarm{}, "StateValue")); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(account.Alarm{}, "StateValue")); diff != "" {
 		t.Errorf("alarms (-want +got):\n%s", diff)
 	}
 	for _, a := range got {
@@ -996,7 +997,7 @@ func TestObserveAlarmNotifies(t *testing.T) {
 	failing := acct.Benchmark.Controls[0]
 	var asked []string
 	opts := e.options(nil)
-	opts.AlarmNotifies = func(a inspect.Alarm, mt inspect.MetricTransformation, topic func(string) (inspect.Topic, bool)) bool {
+	opts.AlarmNotifies = func(a account.Alarm, mt account.MetricTransformation, topic func(string) (account.Topic, bool)) bool {
 		asked = append(asked, a.Name) // called from one goroutine: no lock
 		if mt.MetricName != a.MetricName || mt.MetricNamespace != a.Namespace || mt.MetricValue != "1" {
 			t.Errorf("alarm %s asked with transformation %+v, want the one publishing its metric", a.Name, mt)

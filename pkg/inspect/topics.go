@@ -12,10 +12,11 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
 // topicsOf starts reading every SNS topic a's actions notify.
-func (o *observation) topicsOf(ctx context.Context, wg *sync.WaitGroup, a Alarm) {
+func (o *observation) topicsOf(ctx context.Context, wg *sync.WaitGroup, a account.Alarm) {
 	for _, action := range a.AlarmActions {
 		if arnField(action, 2) == "sns" {
 			o.readTopic(ctx, wg, action, false)
@@ -41,11 +42,11 @@ func (o *observation) readTopic(ctx context.Context, wg *sync.WaitGroup, arn str
 		o.mu.Unlock()
 		return
 	}
-	t := &Topic{
+	t := &account.Topic{
 		ARN:           arn,
 		Region:        arnField(arn, 3),
 		Account:       arnField(arn, 4),
-		Subscriptions: []Subscription{},
+		Subscriptions: []account.Subscription{},
 	}
 	o.topics[arn] = t
 	o.mu.Unlock()
@@ -59,7 +60,7 @@ func (o *observation) readTopic(ctx context.Context, wg *sync.WaitGroup, arn str
 	})
 }
 
-func (o *observation) fillTopic(ctx context.Context, t *Topic) {
+func (o *observation) fillTopic(ctx context.Context, t *account.Topic) {
 	if t.Region == "" {
 		t.Error = fmt.Sprintf("malformed SNS topic ARN %q", t.ARN)
 		return
@@ -68,7 +69,7 @@ func (o *observation) fillTopic(ctx context.Context, t *Topic) {
 	var (
 		attrs            *sns.GetTopicAttributesOutput
 		attrErr, subsErr error
-		subs             []Subscription
+		subs             []account.Subscription
 		wg               sync.WaitGroup
 	)
 	wg.Go(func() {
@@ -86,7 +87,7 @@ func (o *observation) fillTopic(ctx context.Context, t *Topic) {
 					return err
 				}
 				for _, s := range out.Subscriptions {
-					subs = append(subs, Subscription{
+					subs = append(subs, account.Subscription{
 						ARN:      aws.ToString(s.SubscriptionArn),
 						Protocol: aws.ToString(s.Protocol),
 						Endpoint: aws.ToString(s.Endpoint),
@@ -131,13 +132,13 @@ func (o *observation) fillTopic(ctx context.Context, t *Topic) {
 // or every notification is silently dropped. The inspector records what it
 // sees (KeyState, the key policy, whether AWS manages the key); the planner
 // judges it.
-func (o *observation) topicKey(ctx context.Context, t *Topic) *TopicKey {
+func (o *observation) topicKey(ctx context.Context, t *account.Topic) *account.TopicKey {
 	ref := t.KMSKeyID
-	region, account := t.Region, t.Account
-	k := &TopicKey{}
+	region, keyAccount := t.Region, t.Account
+	k := &account.TopicKey{}
 	resource := ref
 	if arnField(ref, 2) == "kms" {
-		region, account = arnField(ref, 3), arnField(ref, 4)
+		region, keyAccount = arnField(ref, 3), arnField(ref, 4)
 		resource = arnField(ref, 5)
 		k.KeyARN = ref
 	}
@@ -149,7 +150,7 @@ func (o *observation) topicKey(ctx context.Context, t *Topic) *TopicKey {
 	// KMS developer guide, "Aliases in AWS KMS"), whose policies cannot be
 	// changed to admit CloudWatch: their policy is not read.
 	k.AWSManaged = strings.HasPrefix(resource, "alias/aws/")
-	crossAccount := account != o.account
+	crossAccount := keyAccount != o.account
 	c := o.in.opts.Clients(region).KMS
 
 	var (
@@ -173,7 +174,7 @@ func (o *observation) topicKey(ctx context.Context, t *Topic) *TopicKey {
 		})
 	})
 	// GetKeyPolicy takes a key id or ARN, not an alias, and works only in
-	// the key's own account (AWS KMS API reference, GetKeyPolicy). For a
+	// the key's own keyAccount (AWS KMS API reference, GetKeyPolicy). For a
 	// key named directly both calls run at once; an alias is resolved first.
 	if !isAlias && !crossAccount && !k.AWSManaged {
 		wg.Go(func() { readPolicy(ref) })
@@ -195,7 +196,7 @@ func (o *observation) topicKey(ctx context.Context, t *Topic) *TopicKey {
 	case k.AWSManaged:
 		return k
 	case crossAccount:
-		k.Error = fmt.Sprintf("key %s is in account %s: its policy can be read only in that account", k.KeyARN, account)
+		k.Error = fmt.Sprintf("key %s is in keyAccount %s: its policy can be read only in that keyAccount", k.KeyARN, keyAccount)
 		return k
 	case isAlias:
 		readPolicy(k.KeyARN)

@@ -9,12 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
 // describeTrails records the trails region sees, shadow copies of
 // multi-region trails included, adds each to the account's trails and
 // returns those not seen before.
-func (o *observation) describeTrails(ctx context.Context, r *Region) []*Trail {
+func (o *observation) describeTrails(ctx context.Context, r *account.Region) []*account.Trail {
 	var out *cloudtrail.DescribeTrailsOutput
 	err := o.call(ctx, func() (err error) {
 		out, err = o.in.opts.Clients(r.Name).CloudTrail.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{
@@ -28,7 +29,7 @@ func (o *observation) describeTrails(ctx context.Context, r *Region) []*Trail {
 		return nil
 	}
 	r.TrailARNs = make([]string, 0, len(out.TrailList))
-	var added []*Trail
+	var added []*account.Trail
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, ct := range out.TrailList {
@@ -47,13 +48,13 @@ func (o *observation) describeTrails(ctx context.Context, r *Region) []*Trail {
 	return added
 }
 
-func convertTrail(ct cttypes.Trail) Trail {
+func convertTrail(ct cttypes.Trail) account.Trail {
 	arn := aws.ToString(ct.TrailARN)
 	home := aws.ToString(ct.HomeRegion)
 	if home == "" {
 		home = arnField(arn, 3)
 	}
-	return Trail{
+	return account.Trail{
 		ARN:                 arn,
 		Name:                aws.ToString(ct.Name),
 		HomeRegion:          home,
@@ -66,7 +67,7 @@ func convertTrail(ct cttypes.Trail) Trail {
 }
 
 // trailStatus reads a candidate trail's status in its home region.
-func (o *observation) trailStatus(ctx context.Context, t *Trail) {
+func (o *observation) trailStatus(ctx context.Context, t *account.Trail) {
 	var out *cloudtrail.GetTrailStatusOutput
 	err := o.call(ctx, func() (err error) {
 		out, err = o.in.opts.Clients(t.HomeRegion).CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(t.ARN)})
@@ -76,7 +77,7 @@ func (o *observation) trailStatus(ctx context.Context, t *Trail) {
 		t.StatusError = "get trail status: " + cause(err)
 		return
 	}
-	st := &TrailStatus{
+	st := &account.TrailStatus{
 		IsLogging:                         aws.ToBool(out.IsLogging),
 		LatestCloudWatchLogsDeliveryError: aws.ToString(out.LatestCloudWatchLogsDeliveryError),
 	}
@@ -87,7 +88,7 @@ func (o *observation) trailStatus(ctx context.Context, t *Trail) {
 }
 
 // trailSelectors reads a candidate trail's event selectors in its home region.
-func (o *observation) trailSelectors(ctx context.Context, t *Trail) {
+func (o *observation) trailSelectors(ctx context.Context, t *account.Trail) {
 	var out *cloudtrail.GetEventSelectorsOutput
 	err := o.call(ctx, func() (err error) {
 		out, err = o.in.opts.Clients(t.HomeRegion).CloudTrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(t.ARN)})
@@ -100,10 +101,10 @@ func (o *observation) trailSelectors(ctx context.Context, t *Trail) {
 	t.Selectors = convertSelectors(out)
 }
 
-func convertSelectors(out *cloudtrail.GetEventSelectorsOutput) *Selectors {
-	s := &Selectors{}
+func convertSelectors(out *cloudtrail.GetEventSelectorsOutput) *account.Selectors {
+	s := &account.Selectors{}
 	for _, es := range out.EventSelectors {
-		cs := ClassicSelector{
+		cs := account.ClassicSelector{
 			ReadWriteType: string(es.ReadWriteType),
 			// The CloudTrail API reference (EventSelector) documents
 			// IncludeManagementEvents as defaulting to true when omitted.
@@ -114,14 +115,14 @@ func convertSelectors(out *cloudtrail.GetEventSelectorsOutput) *Selectors {
 			cs.ReadWriteType = string(cttypes.ReadWriteTypeAll) // the documented default
 		}
 		for _, dr := range es.DataResources {
-			cs.DataResources = append(cs.DataResources, DataResource{Type: aws.ToString(dr.Type), Values: dr.Values})
+			cs.DataResources = append(cs.DataResources, account.DataResource{Type: aws.ToString(dr.Type), Values: dr.Values})
 		}
 		s.Classic = append(s.Classic, cs)
 	}
 	for _, as := range out.AdvancedEventSelectors {
-		a := AdvancedSelector{Name: aws.ToString(as.Name)}
+		a := account.AdvancedSelector{Name: aws.ToString(as.Name)}
 		for _, fs := range as.FieldSelectors {
-			a.FieldSelectors = append(a.FieldSelectors, FieldSelector{
+			a.FieldSelectors = append(a.FieldSelectors, account.FieldSelector{
 				Field:         aws.ToString(fs.Field),
 				Equals:        fs.Equals,
 				NotEquals:     fs.NotEquals,

@@ -4,20 +4,20 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	model "github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
 
 func BenchmarkCompute(b *testing.B) {
-	withForeign := func(n int) func() inspect.Snapshot {
-		return func() inspect.Snapshot {
+	withForeign := func(n int) func() model.Snapshot {
+		return func() model.Snapshot {
 			s := compliantAccount()
-			editLG(&s, mainLG, func(g *inspect.LogGroup) {
+			editLG(&s, mainLG, func(g *model.LogGroup) {
 				for i := range n {
-					g.Filters = append(g.Filters, inspect.MetricFilter{
+					g.Filters = append(g.Filters, model.MetricFilter{
 						Name:            fmt.Sprintf("app-%04d", i),
 						Pattern:         fmt.Sprintf(`{ $.eventSource = "app%d.example.com" && $.errorCode = "Throttling*" }`, i),
-						Transformations: []inspect.MetricTransformation{{MetricName: fmt.Sprintf("App%d", i), MetricNamespace: "App", MetricValue: "1"}},
+						Transformations: []model.MetricTransformation{{MetricName: fmt.Sprintf("App%d", i), MetricNamespace: "App", MetricValue: "1"}},
 					})
 				}
 			})
@@ -26,10 +26,10 @@ func BenchmarkCompute(b *testing.B) {
 	}
 	for _, bc := range []struct {
 		name string
-		snap func() inspect.Snapshot
+		snap func() model.Snapshot
 	}{
 		{"compliant", compliantAccount},
-		{"empty-log-group", func() inspect.Snapshot { s := emptyAccount(); addTrail(&s, "main"); return s }},
+		{"empty-log-group", func() model.Snapshot { s := emptyAccount(); addTrail(&s, "main"); return s }},
 		{"compliant+1000-foreign-filters", withForeign(1000)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

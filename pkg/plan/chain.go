@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/alarmsim"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 )
 
 // The alert path on one log group, judged link by link. A control passes on
@@ -37,7 +37,7 @@ type Problem struct {
 type candidate struct {
 	filter string
 	own    bool
-	t      inspect.MetricTransformation
+	t      account.MetricTransformation
 	// value is what one matching event publishes; valueWhy says why it
 	// cannot be known ("" when value holds).
 	value    float64
@@ -59,7 +59,7 @@ type chainEval struct {
 	// candidates are the metrics of filters that satisfy the pattern,
 	// Watchkeeper's own filter first, then by filter name.
 	candidates []candidate
-	ownFilter  *inspect.MetricFilter
+	ownFilter  *account.MetricFilter
 }
 
 func (e *chainEval) add(code, reason string) {
@@ -67,7 +67,7 @@ func (e *chainEval) add(code, reason string) {
 }
 
 // evalLogGroup judges control c on lg.
-func (j *judge) evalLogGroup(c catalog.Control, lg *inspect.LogGroup) chainEval {
+func (j *judge) evalLogGroup(c catalog.Control, lg *account.LogGroup) chainEval {
 	var e chainEval
 	where := fmt.Sprintf("log group %s (%s)", lg.Name, lg.Region)
 	if lg.Error != "" {
@@ -113,7 +113,7 @@ func (j *judge) evalLogGroup(c catalog.Control, lg *inspect.LogGroup) chainEval 
 	// Watchkeeper's alarm turned into a metric-math alarm no longer names
 	// the metric; it is judged beside the first candidate so the reason
 	// says why it does not count.
-	var mathOwn []inspect.Alarm
+	var mathOwn []account.Alarm
 	if a := findAlarm(lg.Alarms, ownName); a != nil && a.MetricMath {
 		mathOwn = append(mathOwn, *a)
 	}
@@ -154,9 +154,9 @@ func (j *judge) evalLogGroup(c catalog.Control, lg *inspect.LogGroup) chainEval 
 }
 
 // ownFirst returns filters with the one named own first, then by name.
-func ownFirst(filters []inspect.MetricFilter, own string) []inspect.MetricFilter {
+func ownFirst(filters []account.MetricFilter, own string) []account.MetricFilter {
 	out := slices.Clone(filters)
-	slices.SortFunc(out, func(a, b inspect.MetricFilter) int {
+	slices.SortFunc(out, func(a, b account.MetricFilter) int {
 		switch {
 		case a.Name == own && b.Name != own:
 			return -1
@@ -173,7 +173,7 @@ func ownFirst(filters []inspect.MetricFilter, own string) []inspect.MetricFilter
 // that field of the event (CloudWatch Logs User Guide, "Publishing
 // numerical values found in log events"), which none of the benchmark's
 // CloudTrail events carries as a number Watchkeeper can rely on.
-func newCandidate(filter string, own bool, t inspect.MetricTransformation) candidate {
+func newCandidate(filter string, own bool, t account.MetricTransformation) candidate {
 	c := candidate{filter: filter, own: own, t: t}
 	raw := strings.TrimSpace(t.MetricValue)
 	v, err := strconv.ParseFloat(raw, 64)
@@ -192,14 +192,14 @@ func newCandidate(filter string, own bool, t inspect.MetricTransformation) candi
 // and name, case-sensitive, as CloudWatch identifies metrics), whatever
 // their dimensions, sorted by name. Dimensions are judged per alarm so the
 // reason can say exactly why the alarm's series gets no data.
-func alarmsOn(lg *inspect.LogGroup, t inspect.MetricTransformation) []inspect.Alarm {
-	var out []inspect.Alarm
+func alarmsOn(lg *account.LogGroup, t account.MetricTransformation) []account.Alarm {
+	var out []account.Alarm
 	for _, a := range lg.Alarms {
 		if a.MetricName == t.MetricName && a.Namespace == t.MetricNamespace {
 			out = append(out, a)
 		}
 	}
-	slices.SortFunc(out, func(a, b inspect.Alarm) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b account.Alarm) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -213,7 +213,7 @@ type alarmResult struct {
 
 // alarmVerdict judges alarm a fed by cand. c, when known, lets a dimension
 // the alarm selects be checked against the control's events.
-func (j *judge) alarmVerdict(a inspect.Alarm, cand candidate, c *catalog.Control) alarmResult {
+func (j *judge) alarmVerdict(a account.Alarm, cand candidate, c *catalog.Control) alarmResult {
 	name := fmt.Sprintf("alarm %s (%s)", a.Name, a.Region)
 	fail := func(code, format string, args ...any) alarmResult {
 		return alarmResult{code: code, detail: name + " " + fmt.Sprintf(format, args...)}
@@ -271,7 +271,7 @@ func prefixed(name, s string) string {
 }
 
 // simAlarm is the part of a that the simulation reads.
-func simAlarm(a inspect.Alarm) alarmsim.Alarm {
+func simAlarm(a account.Alarm) alarmsim.Alarm {
 	return alarmsim.Alarm{
 		Statistic: a.Statistic, ExtendedStatistic: a.ExtendedStatistic,
 		Period: a.Period, EvaluationPeriods: a.EvaluationPeriods, DatapointsToAlarm: a.DatapointsToAlarm,
@@ -288,7 +288,7 @@ func simAlarm(a inspect.Alarm) alarmsim.Alarm {
 // metric"), and a filter with dimensions publishes only the dimensioned
 // series (CloudWatch Logs User Guide, "Publishing dimensions with metrics
 // from values in JSON or space-delimited log events").
-func dimensionMismatch(a inspect.Alarm, t inspect.MetricTransformation, c *catalog.Control) string {
+func dimensionMismatch(a account.Alarm, t account.MetricTransformation, c *catalog.Control) string {
 	switch {
 	case len(a.Dimensions) == 0 && len(t.Dimensions) == 0:
 		return ""

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
 // ManagedByTag is the tag key (with value ManagedByValue) on every resource
@@ -32,7 +32,7 @@ const (
 // named with opts.NamePrefix (and, of keys, only the configured topic key),
 // and changes trails only as opts.TrailHealing allows; where the level
 // forbids a fix, the advice says what would fix it.
-func Compute(opts Options, s inspect.Snapshot) Plan {
+func Compute(opts Options, s account.Snapshot) Plan {
 	jd := Judge(opts, s)
 	p := &planner{jd: &jd, j: jd.j, opts: jd.j.opts, tg: jd.tgt, advice: map[string][]Problem{}}
 	p.planTrail()

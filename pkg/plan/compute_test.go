@@ -10,8 +10,8 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
+	model "github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
 
@@ -19,7 +19,7 @@ import (
 type scenario struct {
 	name  string
 	opts  func(*plan.Options) // nil: options()
-	snap  func() inspect.Snapshot
+	snap  func() model.Snapshot
 	check func(t *testing.T, p plan.Plan)
 	// failsAfterApply is true when the account cannot become compliant by
 	// Watchkeeper's actions alone (a person must act); convergence then
@@ -200,7 +200,7 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name:            "trail with an empty log group: full setup",
 			failsAfterApply: true, // the email subscription awaits confirmation
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
 				addTrail(&s, "main")
 				return s
@@ -231,7 +231,7 @@ func scenarios(t *testing.T) []scenario {
 	for _, c := range bench().Controls {
 		out = append(out, scenario{
 			name: "filter missing " + c.ID,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				dropFilter(&s, mainLG, prefix+c.Key)
 				return s
@@ -247,9 +247,9 @@ func scenarios(t *testing.T) []scenario {
 	out = append(out,
 		scenario{
 			name: "our filter rewritten with a wrong pattern",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
+				editLG(&s, mainLG, func(g *model.LogGroup) {
 					for i := range g.Filters {
 						if g.Filters[i].Name == prefix+cmk.Key {
 							g.Filters[i].Pattern = `{ $.eventName = DisableKey }`
@@ -271,12 +271,12 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "foreign filter with a wrong pattern is left alone",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				dropFilter(&s, mainLG, prefix+cmk.Key)
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
-					g.Filters = append(g.Filters, inspect.MetricFilter{Name: "team-kms", Pattern: `{ $.eventName = DisableKey }`,
-						Transformations: []inspect.MetricTransformation{{MetricName: "KMS", MetricNamespace: "Team", MetricValue: "1"}}})
+				editLG(&s, mainLG, func(g *model.LogGroup) {
+					g.Filters = append(g.Filters, model.MetricFilter{Name: "team-kms", Pattern: `{ $.eventName = DisableKey }`,
+						Transformations: []model.MetricTransformation{{MetricName: "KMS", MetricNamespace: "Team", MetricValue: "1"}}})
 				})
 				return s
 			},
@@ -287,17 +287,17 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "user's equivalent filter and alarm under other names pass",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				dropFilter(&s, mainLG, prefix+cmk.Key)
 				dropAlarm(&s, mainLG, prefix+cmk.Key)
 				team := "arn:aws:sns:us-east-1:123456789012:team-alerts"
-				addTopic(&s, team, inspect.Subscription{ARN: team + ":1", Protocol: "sqs", Endpoint: "arn:aws:sqs:us-east-1:123456789012:q"})
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
+				addTopic(&s, team, model.Subscription{ARN: team + ":1", Protocol: "sqs", Endpoint: "arn:aws:sqs:us-east-1:123456789012:q"})
+				editLG(&s, mainLG, func(g *model.LogGroup) {
 					// Operand order, spacing and grouping differ from the CIS text.
-					g.Filters = append(g.Filters, inspect.MetricFilter{Name: "team-kms",
+					g.Filters = append(g.Filters, model.MetricFilter{Name: "team-kms",
 						Pattern:         `{ ($.eventName = ScheduleKeyDeletion || $.eventName = DisableKey) && $.eventSource = "kms.amazonaws.com" }`,
-						Transformations: []inspect.MetricTransformation{{MetricName: "KMS", MetricNamespace: "Team", MetricValue: "1"}}})
+						Transformations: []model.MetricTransformation{{MetricName: "KMS", MetricNamespace: "Team", MetricValue: "1"}}})
 					a := ownAlarm(cmk, "Team", "KMS")
 					a.Name, a.AlarmActions, a.Statistic = "team-kms-alarm", []string{team}, "SampleCount"
 					g.Alarms = append(g.Alarms, a)
@@ -314,16 +314,16 @@ func scenarios(t *testing.T) []scenario {
 			// Reviewer's D4: a filter publishing with dimensions emits only
 			// per-dimension series; a dimensionless alarm never fires.
 			name: "user's equivalent filter with dimensions does not count: our own filter and alarm are added",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				dropFilter(&s, mainLG, prefix+cmk.Key)
 				dropAlarm(&s, mainLG, prefix+cmk.Key)
 				team := "arn:aws:sns:us-east-1:123456789012:team-alerts"
-				addTopic(&s, team, inspect.Subscription{ARN: team + ":1", Protocol: "sqs", Endpoint: "arn:aws:sqs:us-east-1:123456789012:q"})
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
-					g.Filters = append(g.Filters, inspect.MetricFilter{Name: "team-kms",
+				addTopic(&s, team, model.Subscription{ARN: team + ":1", Protocol: "sqs", Endpoint: "arn:aws:sqs:us-east-1:123456789012:q"})
+				editLG(&s, mainLG, func(g *model.LogGroup) {
+					g.Filters = append(g.Filters, model.MetricFilter{Name: "team-kms",
 						Pattern: `{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}`,
-						Transformations: []inspect.MetricTransformation{{MetricName: "KMS", MetricNamespace: "Team", MetricValue: "1",
+						Transformations: []model.MetricTransformation{{MetricName: "KMS", MetricNamespace: "Team", MetricValue: "1",
 							Dimensions: map[string]string{"EventName": "$.eventName"}}}})
 					a := ownAlarm(cmk, "Team", "KMS")
 					a.Name, a.AlarmActions = "team-kms-alarm", []string{team}
@@ -344,14 +344,14 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "user's equivalent filter without alarm: our alarm on their metric, no duplicate filter",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				dropFilter(&s, mainLG, prefix+cmk.Key)
 				dropAlarm(&s, mainLG, prefix+cmk.Key)
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
-					g.Filters = append(g.Filters, inspect.MetricFilter{Name: "team-kms",
+				editLG(&s, mainLG, func(g *model.LogGroup) {
+					g.Filters = append(g.Filters, model.MetricFilter{Name: "team-kms",
 						Pattern:         `{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}`,
-						Transformations: []inspect.MetricTransformation{{MetricName: "KMS", MetricNamespace: "Team", MetricValue: "1"}}})
+						Transformations: []model.MetricTransformation{{MetricName: "KMS", MetricNamespace: "Team", MetricValue: "1"}}})
 				})
 				return s
 			},
@@ -366,13 +366,13 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "over-broad foreign filter does not count",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				dropFilter(&s, mainLG, prefix+root.Key)
 				dropAlarm(&s, mainLG, prefix+root.Key)
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
-					g.Filters = append(g.Filters, inspect.MetricFilter{Name: "everything", Pattern: `{ $.eventName = * }`,
-						Transformations: []inspect.MetricTransformation{{MetricName: "All", MetricNamespace: "Team", MetricValue: "1"}}})
+				editLG(&s, mainLG, func(g *model.LogGroup) {
+					g.Filters = append(g.Filters, model.MetricFilter{Name: "everything", Pattern: `{ $.eventName = * }`,
+						Transformations: []model.MetricTransformation{{MetricName: "All", MetricNamespace: "Team", MetricValue: "1"}}})
 					a := ownAlarm(root, "Team", "All")
 					a.Name = "everything"
 					g.Alarms = append(g.Alarms, a)
@@ -389,9 +389,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "filter counting something other than events does not count",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
+				editLG(&s, mainLG, func(g *model.LogGroup) {
 					for i := range g.Filters {
 						if g.Filters[i].Name == prefix+sgc.Key {
 							g.Filters[i].Transformations[0].MetricValue = "$.requestParameters.count"
@@ -408,7 +408,7 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "alarm missing",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				dropAlarm(&s, mainLG, prefix+orgs.Key)
 				return s
@@ -421,9 +421,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "our alarm's actions disabled",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editAlarm(&s, mainLG, prefix+cmk.Key, func(a *inspect.Alarm) { a.ActionsEnabled = false })
+				editAlarm(&s, mainLG, prefix+cmk.Key, func(a *model.Alarm) { a.ActionsEnabled = false })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -436,9 +436,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "foreign alarm with actions disabled is not touched",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editAlarm(&s, mainLG, prefix+cmk.Key, func(a *inspect.Alarm) { a.Name = "team-kms"; a.ActionsEnabled = false })
+				editAlarm(&s, mainLG, prefix+cmk.Key, func(a *model.Alarm) { a.Name = "team-kms"; a.ActionsEnabled = false })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -447,11 +447,11 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "our alarm notifies a deleted topic",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				gone := "arn:aws:sns:us-east-1:123456789012:old-alerts"
-				s.Topics[gone] = inspect.Topic{ARN: gone, Region: home, Account: account, Exists: false}
-				editAlarm(&s, mainLG, prefix+cmk.Key, func(a *inspect.Alarm) { a.AlarmActions = []string{gone} })
+				s.Topics[gone] = model.Topic{ARN: gone, Region: home, Account: account, Exists: false}
+				editAlarm(&s, mainLG, prefix+cmk.Key, func(a *model.Alarm) { a.AlarmActions = []string{gone} })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -463,9 +463,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "our topic deleted: recreate and resubscribe, alarms untouched",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				s.Topics[ourTopic] = inspect.Topic{ARN: ourTopic, Region: home, Account: account, Exists: false}
+				s.Topics[ourTopic] = model.Topic{ARN: ourTopic, Region: home, Account: account, Exists: false}
 				return s
 			},
 			failsAfterApply: true, // the new email subscription awaits confirmation
@@ -476,7 +476,7 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "topic without subscription, endpoint configured",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				addTopic(&s, ourTopic)
 				return s
@@ -495,7 +495,7 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "topic without subscription, none configured",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				addTopic(&s, ourTopic)
 				return s
@@ -512,7 +512,7 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "pending-only subscription is never re-subscribed",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				addTopic(&s, ourTopic, pending("email", email))
 				return s
@@ -531,11 +531,11 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "KMS topic whose key policy does not let CloudWatch use it",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				tp := s.Topics[ourTopic]
 				tp.KMSKeyID = "arn:aws:kms:us-east-1:123456789012:key/1234"
-				tp.KMS = &inspect.TopicKey{KeyARN: tp.KMSKeyID, KeyState: "Enabled", Policy: rootOnlyKeyPolicy}
+				tp.KMS = &model.TopicKey{KeyARN: tp.KMSKeyID, KeyState: "Enabled", Policy: rootOnlyKeyPolicy}
 				s.Topics[ourTopic] = tp
 				return s
 			},
@@ -550,11 +550,11 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "topic encrypted with the AWS managed SNS key",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				tp := s.Topics[ourTopic]
 				tp.KMSKeyID = "alias/aws/sns"
-				tp.KMS = &inspect.TopicKey{AWSManaged: true}
+				tp.KMS = &model.TopicKey{AWSManaged: true}
 				s.Topics[ourTopic] = tp
 				return s
 			},
@@ -568,11 +568,11 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "KMS key policy unreadable is ERROR, not FAIL",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				tp := s.Topics[ourTopic]
 				tp.KMSKeyID = "arn:aws:kms:us-east-1:123456789012:key/1234"
-				tp.KMS = &inspect.TopicKey{Error: "AccessDeniedException: kms:GetKeyPolicy"}
+				tp.KMS = &model.TopicKey{Error: "AccessDeniedException: kms:GetKeyPolicy"}
 				s.Topics[ourTopic] = tp
 				return s
 			},
@@ -585,9 +585,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "logging stopped, safe healing",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) { tr.Status.IsLogging = false })
+				editTrail(&s, "main", func(tr *model.Trail) { tr.Status.IsLogging = false })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -606,9 +606,9 @@ func scenarios(t *testing.T) []scenario {
 			name:            "logging stopped, no healing",
 			opts:            func(o *plan.Options) { o.TrailHealing = plan.HealNone },
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) { tr.Status.IsLogging = false })
+				editTrail(&s, "main", func(tr *model.Trail) { tr.Status.IsLogging = false })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -620,9 +620,9 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name:            "single-region trail, safe healing",
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) { tr.IsMultiRegion = false })
+				editTrail(&s, "main", func(tr *model.Trail) { tr.IsMultiRegion = false })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -636,9 +636,9 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name: "single-region trail, full healing",
 			opts: func(o *plan.Options) { o.TrailHealing = plan.HealFull },
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) { tr.IsMultiRegion = false })
+				editTrail(&s, "main", func(tr *model.Trail) { tr.IsMultiRegion = false })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -650,12 +650,12 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "management events off: a management selector is added, the data selector kept",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) {
-					tr.Selectors = &inspect.Selectors{Classic: []inspect.ClassicSelector{{
+				editTrail(&s, "main", func(tr *model.Trail) {
+					tr.Selectors = &model.Selectors{Classic: []model.ClassicSelector{{
 						ReadWriteType: "All", IncludeManagementEvents: false,
-						DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::bucket/"}}},
+						DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::bucket/"}}},
 					}}}
 				})
 				return s
@@ -664,9 +664,9 @@ func scenarios(t *testing.T) []scenario {
 				wantStatus(t, p, plan.StatusFail, nil)
 				wantReason(t, result(t, p, root.Key), "does not record all (read and write) management events")
 				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"))
-				want := &inspect.Selectors{Classic: []inspect.ClassicSelector{{
+				want := &model.Selectors{Classic: []model.ClassicSelector{{
 					ReadWriteType: "All", IncludeManagementEvents: false,
-					DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::bucket/"}}},
+					DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::bucket/"}}},
 				}, {ReadWriteType: "All", IncludeManagementEvents: true}}}
 				if diff := gocmp.Diff(want, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
 					t.Errorf("selectors (-want +got):\n%s", diff)
@@ -677,12 +677,12 @@ func scenarios(t *testing.T) []scenario {
 			// Reviewer's D1: a write-only selector with S3 data events was
 			// widened to All, logging read data events of every bucket.
 			name: "write-only management plus S3 data events in one selector: never widened, a management selector is added",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) {
-					tr.Selectors = &inspect.Selectors{Classic: []inspect.ClassicSelector{{
+				editTrail(&s, "main", func(tr *model.Trail) {
+					tr.Selectors = &model.Selectors{Classic: []model.ClassicSelector{{
 						ReadWriteType: "WriteOnly", IncludeManagementEvents: true,
-						DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3"}}},
+						DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3"}}},
 					}}}
 				})
 				return s
@@ -690,9 +690,9 @@ func scenarios(t *testing.T) []scenario {
 			check: func(t *testing.T, p plan.Plan) {
 				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"))
 				a := action(t, p, plan.PutEventSelectors)
-				want := &inspect.Selectors{Classic: []inspect.ClassicSelector{{
+				want := &model.Selectors{Classic: []model.ClassicSelector{{
 					ReadWriteType: "WriteOnly", IncludeManagementEvents: true,
-					DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3"}}},
+					DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3"}}},
 				}, {ReadWriteType: "All", IncludeManagementEvents: true}}}
 				if diff := gocmp.Diff(want, a.Trail.Selectors); diff != "" {
 					t.Errorf("selectors (-want +got):\n%s", diff)
@@ -705,15 +705,15 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name:            "write-only data selectors filling all five slots: a person must act",
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) {
-					var sel []inspect.ClassicSelector
+				editTrail(&s, "main", func(tr *model.Trail) {
+					var sel []model.ClassicSelector
 					for i := range 5 {
-						sel = append(sel, inspect.ClassicSelector{ReadWriteType: "WriteOnly", IncludeManagementEvents: true,
-							DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{fmt.Sprintf("arn:aws:s3:::b%d/", i)}}}})
+						sel = append(sel, model.ClassicSelector{ReadWriteType: "WriteOnly", IncludeManagementEvents: true,
+							DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{fmt.Sprintf("arn:aws:s3:::b%d/", i)}}}})
 					}
-					tr.Selectors = &inspect.Selectors{Classic: sel}
+					tr.Selectors = &model.Selectors{Classic: sel}
 				})
 				return s
 			},
@@ -724,19 +724,19 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "write-only management events plus a data selector: management selector fixed, others kept",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) {
-					tr.Selectors = &inspect.Selectors{Classic: []inspect.ClassicSelector{
-						{ReadWriteType: "ReadOnly", DataResources: []inspect.DataResource{{Type: "AWS::Lambda::Function", Values: []string{"arn:aws:lambda"}}}},
+				editTrail(&s, "main", func(tr *model.Trail) {
+					tr.Selectors = &model.Selectors{Classic: []model.ClassicSelector{
+						{ReadWriteType: "ReadOnly", DataResources: []model.DataResource{{Type: "AWS::Lambda::Function", Values: []string{"arn:aws:lambda"}}}},
 						{ReadWriteType: "WriteOnly", IncludeManagementEvents: true},
 					}}
 				})
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
-				want := &inspect.Selectors{Classic: []inspect.ClassicSelector{
-					{ReadWriteType: "ReadOnly", DataResources: []inspect.DataResource{{Type: "AWS::Lambda::Function", Values: []string{"arn:aws:lambda"}}}},
+				want := &model.Selectors{Classic: []model.ClassicSelector{
+					{ReadWriteType: "ReadOnly", DataResources: []model.DataResource{{Type: "AWS::Lambda::Function", Values: []string{"arn:aws:lambda"}}}},
 					{ReadWriteType: "All", IncludeManagementEvents: true},
 				}}
 				if diff := gocmp.Diff(want, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
@@ -746,9 +746,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "kms.amazonaws.com excluded: only the CMK control fails",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) {
+				editTrail(&s, "main", func(tr *model.Trail) {
 					tr.Selectors.Classic[0].ExcludeManagementEventSources = []string{"rdsdata.amazonaws.com", "kms.amazonaws.com"}
 				})
 				return s
@@ -758,7 +758,7 @@ func scenarios(t *testing.T) []scenario {
 				wantReason(t, result(t, p, cmk.Key), "excludes kms.amazonaws.com")
 				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"))
 				a := action(t, p, plan.PutEventSelectors)
-				want := &inspect.Selectors{Classic: []inspect.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
+				want := &model.Selectors{Classic: []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
 					ExcludeManagementEventSources: []string{"rdsdata.amazonaws.com"}}}}
 				if diff := gocmp.Diff(want, a.Trail.Selectors); diff != "" {
 					t.Errorf("selectors (-want +got):\n%s", diff)
@@ -782,9 +782,9 @@ func scenarios(t *testing.T) []scenario {
 					o.Exclude = append(o.Exclude, c.ID)
 				}
 			},
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) {
+				editTrail(&s, "main", func(tr *model.Trail) {
 					tr.Status.IsLogging = false
 					tr.Selectors.Classic[0].ReadWriteType = "WriteOnly"
 				})
@@ -813,9 +813,9 @@ func scenarios(t *testing.T) []scenario {
 					o.Exclude = append(o.Exclude, c.ID)
 				}
 			},
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) { tr.IsMultiRegion = false })
+				editTrail(&s, "main", func(tr *model.Trail) { tr.IsMultiRegion = false })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -830,7 +830,7 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name:            "kms.amazonaws.com excluded, CMK control excluded: nothing to do",
 			opts:            func(o *plan.Options) { o.Exclude = []string{cmk.ID} },
-			snap:            func() inspect.Snapshot { s := compliantAccount(); excludeKMS(&s); return s },
+			snap:            func() model.Snapshot { s := compliantAccount(); excludeKMS(&s); return s },
 			failsAfterApply: false,
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusExcluded})
@@ -842,19 +842,19 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "advanced selectors read-only, with a data selector",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) { tr.Selectors = advancedReadOnly() })
+				editTrail(&s, "main", func(tr *model.Trail) { tr.Selectors = advancedReadOnly() })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusFail, nil)
-				want := &inspect.Selectors{Advanced: []inspect.AdvancedSelector{
-					{Name: "S3 data", FieldSelectors: []inspect.FieldSelector{
+				want := &model.Selectors{Advanced: []model.AdvancedSelector{
+					{Name: "S3 data", FieldSelectors: []model.FieldSelector{
 						{Field: "eventCategory", Equals: []string{"Data"}},
 						{Field: "resources.type", Equals: []string{"AWS::S3::Object"}},
 					}},
-					{Name: "Management", FieldSelectors: []inspect.FieldSelector{
+					{Name: "Management", FieldSelectors: []model.FieldSelector{
 						{Field: "eventCategory", Equals: []string{"Management"}},
 					}},
 				}}
@@ -865,10 +865,10 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "advanced selectors excluding kms: only CMK fails",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) {
-					tr.Selectors = &inspect.Selectors{Advanced: []inspect.AdvancedSelector{{Name: "Management", FieldSelectors: []inspect.FieldSelector{
+				editTrail(&s, "main", func(tr *model.Trail) {
+					tr.Selectors = &model.Selectors{Advanced: []model.AdvancedSelector{{Name: "Management", FieldSelectors: []model.FieldSelector{
 						{Field: "eventCategory", Equals: []string{"Management"}},
 						{Field: "eventSource", NotEquals: []string{"kms.amazonaws.com"}},
 					}}}}
@@ -877,7 +877,7 @@ func scenarios(t *testing.T) []scenario {
 			},
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusFail})
-				want := &inspect.Selectors{Advanced: []inspect.AdvancedSelector{{Name: "Management", FieldSelectors: []inspect.FieldSelector{
+				want := &model.Selectors{Advanced: []model.AdvancedSelector{{Name: "Management", FieldSelectors: []model.FieldSelector{
 					{Field: "eventCategory", Equals: []string{"Management"}},
 				}}}}
 				if diff := gocmp.Diff(want, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
@@ -889,9 +889,9 @@ func scenarios(t *testing.T) []scenario {
 			name:            "advanced selectors read-only, no healing: reason says what safe would do",
 			opts:            func(o *plan.Options) { o.TrailHealing = plan.HealNone },
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) { tr.Selectors = advancedReadOnly() })
+				editTrail(&s, "main", func(tr *model.Trail) { tr.Selectors = advancedReadOnly() })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -906,9 +906,9 @@ func scenarios(t *testing.T) []scenario {
 				o.TrailLogGroupARN = lgARN(home, account, "watchkeeper-trail") + ":*"
 				o.TrailLogsRoleARN = "arn:aws:iam::123456789012:role/watchkeeper-trail-logs"
 			},
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
-				addTrail(&s, "main", func(tr *inspect.Trail) { tr.LogGroupARN, tr.LogsRoleARN = "", "" })
+				addTrail(&s, "main", func(tr *model.Trail) { tr.LogGroupARN, tr.LogsRoleARN = "", "" })
 				return s
 			},
 			failsAfterApply: true, // email subscription pending
@@ -926,9 +926,9 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name:            "trail without CloudWatch Logs, safe healing",
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
-				addTrail(&s, "main", func(tr *inspect.Trail) { tr.LogGroupARN, tr.LogsRoleARN = "", "" })
+				addTrail(&s, "main", func(tr *model.Trail) { tr.LogGroupARN, tr.LogsRoleARN = "", "" })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -939,12 +939,12 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "several trails, one qualifies: it is the target",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
-				addTrail(&s, "a-single", func(tr *inspect.Trail) { tr.IsMultiRegion = false })
-				addTrail(&s, "b-stopped", func(tr *inspect.Trail) { tr.Status.IsLogging = false })
+				addTrail(&s, "a-single", func(tr *model.Trail) { tr.IsMultiRegion = false })
+				addTrail(&s, "b-stopped", func(tr *model.Trail) { tr.Status.IsLogging = false })
 				addTrail(&s, "c-good")
-				addTrail(&s, "d-nologs", func(tr *inspect.Trail) { tr.LogGroupARN = "" })
+				addTrail(&s, "d-nologs", func(tr *model.Trail) { tr.LogGroupARN = "" })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -961,10 +961,10 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name: "configured trail name wins over a better trail",
 			opts: func(o *plan.Options) { o.TrailName = "watchkeeper" },
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
 				addTrail(&s, "a-good")
-				addTrail(&s, "watchkeeper", func(tr *inspect.Trail) { tr.Status.IsLogging = false })
+				addTrail(&s, "watchkeeper", func(tr *model.Trail) { tr.Status.IsLogging = false })
 				return s
 			},
 			failsAfterApply: true,
@@ -977,7 +977,7 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name:            "organization trail of another account only",
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
 				s.Trails = append(s.Trails, orgTrail())
 				return s
@@ -995,7 +995,7 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "organization trail plus our own compliant trail",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				s.Trails = append(s.Trails, orgTrail())
 				return s
@@ -1007,7 +1007,7 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "region with an error: that region ERROR, others evaluated",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				s.Regions[2].Error = "UnrecognizedClientException: The security token included in the request is invalid"
 				return s
@@ -1031,9 +1031,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "log group unreadable: ERROR, nothing planned blind",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
+				editLG(&s, mainLG, func(g *model.LogGroup) {
 					g.Error = "AccessDeniedException: logs:DescribeMetricFilters"
 					g.Filters = nil
 					g.Alarms = nil
@@ -1050,7 +1050,7 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name: "excluded controls get nothing planned",
 			opts: func(o *plan.Options) { o.Exclude = []string{cmk.ID, root.ID} },
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				dropFilter(&s, mainLG, prefix+cmk.Key)
 				dropAlarm(&s, mainLG, prefix+root.Key)
@@ -1067,7 +1067,7 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name: "securityhub profile writes the Security Hub string",
 			opts: func(o *plan.Options) { o.Profile = catalog.ProfileSecurityHub },
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
 				addTrail(&s, "main")
 				return s
@@ -1121,9 +1121,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "benchmark profile on a securityhub-profile account: our filters rewritten back",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
+				editLG(&s, mainLG, func(g *model.LogGroup) {
 					for i := range g.Filters {
 						c := control(t, strings.TrimPrefix(g.Filters[i].Name, prefix))
 						g.Filters[i].Pattern = c.PatternFor(catalog.ProfileSecurityHub)
@@ -1147,9 +1147,9 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name: "securityhub profile never rewrites a person's filter",
 			opts: func(o *plan.Options) { o.Profile = catalog.ProfileSecurityHub },
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
+				editLG(&s, mainLG, func(g *model.LogGroup) {
 					for i := range g.Filters {
 						c := control(t, strings.TrimPrefix(g.Filters[i].Name, prefix))
 						if c.PatternFor(catalog.ProfileSecurityHub) != c.PatternFor(catalog.ProfileBenchmark) {
@@ -1181,9 +1181,9 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name:            "our topic unreadable: nothing created or subscribed blind",
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				s.Topics[ourTopic] = inspect.Topic{ARN: ourTopic, Region: home, Account: account, Error: "AuthorizationError: sns:GetTopicAttributes"}
+				s.Topics[ourTopic] = model.Topic{ARN: ourTopic, Region: home, Account: account, Error: "AuthorizationError: sns:GetTopicAttributes"}
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -1194,16 +1194,16 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "unparseable filters: ours is rewritten and named, a foreign one is ignored",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editLG(&s, mainLG, func(g *inspect.LogGroup) {
+				editLG(&s, mainLG, func(g *model.LogGroup) {
 					for i := range g.Filters {
 						if g.Filters[i].Name == prefix+cmk.Key {
 							g.Filters[i].Pattern = `DisableKey`
 						}
 					}
-					g.Filters = append(g.Filters, inspect.MetricFilter{Name: "app-errors", Pattern: `[ip, user, status=5*]`,
-						Transformations: []inspect.MetricTransformation{{MetricName: "Errors", MetricNamespace: "App", MetricValue: "1"}}})
+					g.Filters = append(g.Filters, model.MetricFilter{Name: "app-errors", Pattern: `[ip, user, status=5*]`,
+						Transformations: []model.MetricTransformation{{MetricName: "Errors", MetricNamespace: "App", MetricValue: "1"}}})
 				})
 				return s
 			},
@@ -1219,9 +1219,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "our alarm drifted to a threshold one event never reaches and breaching missing data: FAIL, rewritten",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *inspect.Alarm) { a.Threshold = 5; a.TreatMissingData = "breaching" })
+				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *model.Alarm) { a.Threshold = 5; a.TreatMissingData = "breaching" })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -1235,9 +1235,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "our alarm drifted but it still notifies: PASS, and restored to its definition",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *inspect.Alarm) { a.Period = 60 })
+				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *model.Alarm) { a.Period = 60 })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -1247,9 +1247,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "our alarm's definition drifted and its actions are disabled: rewritten, not just enabled",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *inspect.Alarm) { a.Period = 3600; a.ActionsEnabled = false })
+				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *model.Alarm) { a.Period = 3600; a.ActionsEnabled = false })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -1263,14 +1263,14 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name:            "five classic data selectors: management events cannot be added",
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) {
-					var sel []inspect.ClassicSelector
+				editTrail(&s, "main", func(tr *model.Trail) {
+					var sel []model.ClassicSelector
 					for i := range 5 {
-						sel = append(sel, inspect.ClassicSelector{ReadWriteType: "WriteOnly", DataResources: []inspect.DataResource{{Type: "AWS::S3::Object", Values: []string{fmt.Sprintf("arn:aws:s3:::b%d/", i)}}}})
+						sel = append(sel, model.ClassicSelector{ReadWriteType: "WriteOnly", DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{fmt.Sprintf("arn:aws:s3:::b%d/", i)}}}})
 					}
-					tr.Selectors = &inspect.Selectors{Classic: sel}
+					tr.Selectors = &model.Selectors{Classic: sel}
 				})
 				return s
 			},
@@ -1281,13 +1281,13 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "no selectors at all: a management selector is added",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) { tr.Selectors = &inspect.Selectors{} })
+				editTrail(&s, "main", func(tr *model.Trail) { tr.Selectors = &model.Selectors{} })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
-				want := &inspect.Selectors{Classic: []inspect.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}}
+				want := &model.Selectors{Classic: []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}}
 				if diff := gocmp.Diff(want, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
 					t.Errorf("selectors (-want +got):\n%s", diff)
 				}
@@ -1296,9 +1296,9 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name:            "trail status unreadable: ERROR, nothing guessed",
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) {
+				editTrail(&s, "main", func(tr *model.Trail) {
 					tr.Status, tr.StatusError = nil, "AccessDeniedException: cloudtrail:GetTrailStatus"
 				})
 				return s
@@ -1316,9 +1316,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "CloudWatch Logs delivery error is a warning, not a failure",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) { tr.Status.LatestCloudWatchLogsDeliveryError = "AccessDeniedException" })
+				editTrail(&s, "main", func(tr *model.Trail) { tr.Status.LatestCloudWatchLogsDeliveryError = "AccessDeniedException" })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -1333,9 +1333,9 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "trail's log group deleted, safe healing: FAIL, nothing planned",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editLG(&s, mainLG, func(g *inspect.LogGroup) { g.Exists, g.Filters, g.Alarms = false, nil, nil })
+				editLG(&s, mainLG, func(g *model.LogGroup) { g.Exists, g.Filters, g.Alarms = false, nil, nil })
 				return s
 			},
 			failsAfterApply: true,
@@ -1347,11 +1347,11 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "organization trail whose log group this account can read and is compliant",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
 				tr := orgTrail()
 				s.Trails = append(s.Trails, tr)
-				lg := inspect.LogGroup{ARN: tr.LogGroupARN, Name: lgName(tr.LogGroupARN), Region: home, Account: other, Exists: true}
+				lg := model.LogGroup{ARN: tr.LogGroupARN, Name: lgName(tr.LogGroupARN), Region: home, Account: other, Exists: true}
 				topic := "arn:aws:sns:us-east-1:999988887777:org-alerts"
 				for _, c := range bench().Controls {
 					lg.Filters = append(lg.Filters, ownFilter(c, catalog.ProfileSecurityHub))
@@ -1360,7 +1360,7 @@ func scenarios(t *testing.T) []scenario {
 					lg.Alarms = append(lg.Alarms, a)
 				}
 				s.LogGroups[lg.ARN] = lg
-				addTopic(&s, topic, inspect.Subscription{ARN: topic + ":1", Protocol: "email", Endpoint: "soc@example.com"})
+				addTopic(&s, topic, model.Subscription{ARN: topic + ":1", Protocol: "email", Endpoint: "soc@example.com"})
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -1370,7 +1370,7 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "pending subscription on someone else's topic is a warning",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				addTopic(&s, "arn:aws:sns:us-east-1:123456789012:team", pending("email", "team@example.com"))
 				return s
@@ -1391,9 +1391,9 @@ func scenarios(t *testing.T) []scenario {
 				o.TopicKMSKeyID = "alias/watchkeeper"
 				o.Subscriptions = []plan.Endpoint{{Protocol: "sqs", Endpoint: "arn:aws:sqs:us-east-1:123456789012:alerts"}}
 			},
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
-				addTrail(&s, "main", func(tr *inspect.Trail) { tr.IsMultiRegion, tr.LogGroupARN = false, "" })
+				addTrail(&s, "main", func(tr *model.Trail) { tr.IsMultiRegion, tr.LogGroupARN = false, "" })
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
@@ -1418,9 +1418,9 @@ func scenarios(t *testing.T) []scenario {
 				o.TrailLogGroupARN = lgARN(home, account, "watchkeeper-trail")
 				o.TrailLogsRoleARN = "arn:aws:iam::123456789012:role/watchkeeper-trail-logs"
 			},
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editLG(&s, mainLG, func(g *inspect.LogGroup) { g.Exists, g.Filters, g.Alarms = false, nil, nil })
+				editLG(&s, mainLG, func(g *model.LogGroup) { g.Exists, g.Filters, g.Alarms = false, nil, nil })
 				return s
 			},
 			failsAfterApply: true, // email subscription pending
@@ -1435,7 +1435,7 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "two qualifying trails: the home region's is the target",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
 				addTrail(&s, "a-abroad", inEU)
 				addTrail(&s, "b-home")
@@ -1448,12 +1448,12 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "two qualifying trails: the one holding Watchkeeper's filters is the target",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
 				addTrail(&s, "a-abroad", inEU)
 				addTrail(&s, "b-home")
 				euLG := lgARN("eu-west-1", account, "/aws/cloudtrail/a-abroad")
-				editLG(&s, euLG, func(g *inspect.LogGroup) { g.Filters = append(g.Filters, ownFilter(cmk, catalog.ProfileBenchmark)) })
+				editLG(&s, euLG, func(g *model.LogGroup) { g.Filters = append(g.Filters, ownFilter(cmk, catalog.ProfileBenchmark)) })
 				return s
 			},
 			failsAfterApply: true,
@@ -1476,7 +1476,7 @@ func scenarios(t *testing.T) []scenario {
 			opts: func(o *plan.Options) {
 				o.TopicKMSKeyID = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 			},
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
 				addTrail(&s, "main", inEU)
 				return s
@@ -1499,7 +1499,7 @@ func scenarios(t *testing.T) []scenario {
 			opts: func(o *plan.Options) {
 				o.TopicKMSKeyID = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 			},
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
 				addTrail(&s, "main")
 				return s
@@ -1517,7 +1517,7 @@ func scenarios(t *testing.T) []scenario {
 			name:            "configured topic key is the AWS managed SNS key: warned",
 			opts:            func(o *plan.Options) { o.TopicKMSKeyID = "alias/aws/sns" },
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				delete(s.Topics, ourTopic)
 				return s
@@ -1530,19 +1530,19 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "advanced data selector only: a management selector is appended",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
-				editTrail(&s, "main", func(tr *inspect.Trail) {
-					tr.Selectors = &inspect.Selectors{Advanced: advancedReadOnly().Advanced[:1]}
+				editTrail(&s, "main", func(tr *model.Trail) {
+					tr.Selectors = &model.Selectors{Advanced: advancedReadOnly().Advanced[:1]}
 				})
 				return s
 			},
 			check: func(t *testing.T, p plan.Plan) {
 				wantStatus(t, p, plan.StatusFail, nil)
 				got := action(t, p, plan.PutEventSelectors).Trail.Selectors
-				want := &inspect.Selectors{Advanced: []inspect.AdvancedSelector{
+				want := &model.Selectors{Advanced: []model.AdvancedSelector{
 					advancedReadOnly().Advanced[0],
-					{Name: "Management events", FieldSelectors: []inspect.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}},
+					{Name: "Management events", FieldSelectors: []model.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}},
 				}}
 				if diff := gocmp.Diff(want, got); diff != "" {
 					t.Errorf("selectors (-want +got):\n%s", diff)
@@ -1551,7 +1551,7 @@ func scenarios(t *testing.T) []scenario {
 		},
 		scenario{
 			name: "a second, empty qualifying trail does not distract from the compliant one",
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				addTrail(&s, "a-other")
 				return s
@@ -1576,7 +1576,7 @@ func scenarios(t *testing.T) []scenario {
 		scenario{
 			name:            "trail's log group not observed: ERROR, nothing planned blind",
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := compliantAccount()
 				delete(s.LogGroups, mainLG)
 				return s
@@ -1591,7 +1591,7 @@ func scenarios(t *testing.T) []scenario {
 			name:            "configured trail owned by another account is never targeted",
 			opts:            func(o *plan.Options) { o.TrailName = "org"; o.TrailHealing = plan.HealFull },
 			failsAfterApply: true,
-			snap: func() inspect.Snapshot {
+			snap: func() model.Snapshot {
 				s := emptyAccount()
 				tr := orgTrail()
 				tr.Status.IsLogging = false
@@ -1611,25 +1611,25 @@ func scenarios(t *testing.T) []scenario {
 }
 
 // inEU moves a trail (and its log group) to eu-west-1.
-func inEU(tr *inspect.Trail) {
+func inEU(tr *model.Trail) {
 	tr.HomeRegion = "eu-west-1"
 	tr.ARN = trailARN("eu-west-1", account, tr.Name)
 	tr.LogGroupARN = lgARN("eu-west-1", account, "/aws/cloudtrail/"+tr.Name)
 }
 
-func excludeKMS(s *inspect.Snapshot) {
-	editTrail(s, "main", func(tr *inspect.Trail) {
+func excludeKMS(s *model.Snapshot) {
+	editTrail(s, "main", func(tr *model.Trail) {
 		tr.Selectors.Classic[0].ExcludeManagementEventSources = []string{"kms.amazonaws.com"}
 	})
 }
 
-func advancedReadOnly() *inspect.Selectors {
-	return &inspect.Selectors{Advanced: []inspect.AdvancedSelector{
-		{Name: "S3 data", FieldSelectors: []inspect.FieldSelector{
+func advancedReadOnly() *model.Selectors {
+	return &model.Selectors{Advanced: []model.AdvancedSelector{
+		{Name: "S3 data", FieldSelectors: []model.FieldSelector{
 			{Field: "eventCategory", Equals: []string{"Data"}},
 			{Field: "resources.type", Equals: []string{"AWS::S3::Object"}},
 		}},
-		{Name: "Management", FieldSelectors: []inspect.FieldSelector{
+		{Name: "Management", FieldSelectors: []model.FieldSelector{
 			{Field: "eventCategory", Equals: []string{"Management"}},
 			{Field: "readOnly", Equals: []string{"false"}},
 		}},
@@ -1638,13 +1638,13 @@ func advancedReadOnly() *inspect.Selectors {
 
 // orgTrail is an organization trail owned by the management account, whose
 // log group lives there and so is not observed from this account.
-func orgTrail() inspect.Trail {
-	return inspect.Trail{
+func orgTrail() model.Trail {
+	return model.Trail{
 		ARN: trailARN(home, other, "org"), Name: "org", HomeRegion: home, OwnerAccount: other,
 		IsMultiRegion: true, IsOrganizationTrail: true,
 		LogGroupARN: lgARN(home, other, "aws-controltower/CloudTrailLogs"),
-		Status:      &inspect.TrailStatus{IsLogging: true},
-		Selectors:   &inspect.Selectors{Classic: []inspect.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}},
+		Status:      &model.TrailStatus{IsLogging: true},
+		Selectors:   &model.Selectors{Classic: []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}},
 	}
 }
 
@@ -1729,7 +1729,7 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-func shuffled(s inspect.Snapshot, seed uint64) inspect.Snapshot {
+func shuffled(s model.Snapshot, seed uint64) model.Snapshot {
 	r := rand.New(rand.NewPCG(seed, 42))
 	r.Shuffle(len(s.Trails), func(i, j int) { s.Trails[i], s.Trails[j] = s.Trails[j], s.Trails[i] })
 	r.Shuffle(len(s.Regions), func(i, j int) { s.Regions[i], s.Regions[j] = s.Regions[j], s.Regions[i] })

@@ -9,7 +9,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	model "github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
 
@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 // Refresh with: go test ./pkg/plan -run TestGoldenPlan -update
 func TestGoldenPlan(t *testing.T) {
 	s := compliantAccount()
-	editTrail(&s, "main", func(tr *inspect.Trail) {
+	editTrail(&s, "main", func(tr *model.Trail) {
 		tr.Status.IsLogging = false
 		tr.Selectors.Classic[0].ExcludeManagementEventSources = []string{"kms.amazonaws.com"}
 	})

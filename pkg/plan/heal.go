@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/alarmsim"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 )
 
 // Alarm definition Watchkeeper writes (docs/contracts.md "Resource naming";
@@ -77,23 +77,23 @@ func (p *planner) planControl(f Finding) bool {
 		LogGroupName: lg.Name, FilterName: name, Pattern: c.PatternFor(p.opts.Profile),
 		MetricName: c.MetricName, Namespace: p.opts.Namespace, MetricValue: "1",
 	}
-	ownRef := inspect.MetricTransformation{MetricName: own.MetricName, MetricNamespace: own.Namespace, MetricValue: "1"}
+	ownRef := account.MetricTransformation{MetricName: own.MetricName, MetricNamespace: own.Namespace, MetricValue: "1"}
 	if e.ownFilter != nil && !filterCanonical(*e.ownFilter, own) {
 		p.add(Action{Kind: PutMetricFilter, Region: lg.Region, Target: lg.Name + "/" + name, Controls: []string{c.ID},
 			Reason: p.filterReason(*e.ownFilter, own, e), Filter: &own})
 	}
 
-	var ref inspect.MetricTransformation
+	var ref account.MetricTransformation
 	usable := usableCandidates(e.candidates)
 	switch {
 	case e.ownFilter != nil:
 		ref = ownRef
-	case ownAlarm != nil && slices.ContainsFunc(usable, func(t inspect.MetricTransformation) bool {
+	case ownAlarm != nil && slices.ContainsFunc(usable, func(t account.MetricTransformation) bool {
 		return t.MetricName == ownAlarm.MetricName && t.MetricNamespace == ownAlarm.Namespace
 	}):
 		// Keep our alarm's metric while it is a good one, so plans do not
 		// flip between equally good filters.
-		ref = inspect.MetricTransformation{MetricName: ownAlarm.MetricName, MetricNamespace: ownAlarm.Namespace}
+		ref = account.MetricTransformation{MetricName: ownAlarm.MetricName, MetricNamespace: ownAlarm.Namespace}
 	case len(usable) > 0:
 		ref = usable[0]
 	case !failing:
@@ -130,7 +130,7 @@ func (p *planner) planControl(f Finding) bool {
 // pattern's text is being moved to the configured profile's exact text
 // (the securityhub profile needs Security Hub's exact string; switching
 // back restores the benchmark's).
-func (p *planner) filterReason(f inspect.MetricFilter, want FilterSpec, e chainEval) string {
+func (p *planner) filterReason(f account.MetricFilter, want FilterSpec, e chainEval) string {
 	samePattern := want
 	samePattern.Pattern = f.Pattern
 	counts := slices.ContainsFunc(e.candidates, func(c candidate) bool { return c.own })
@@ -145,8 +145,8 @@ func (p *planner) filterReason(f inspect.MetricFilter, want FilterSpec, e chainE
 
 // usableCandidates are the candidate metrics Watchkeeper's own alarm can
 // watch: dimensionless, and one event trips the canonical alarm on them.
-func usableCandidates(cs []candidate) []inspect.MetricTransformation {
-	var out []inspect.MetricTransformation
+func usableCandidates(cs []candidate) []account.MetricTransformation {
+	var out []account.MetricTransformation
 	for _, c := range cs {
 		if c.valueWhy == "" && len(c.t.Dimensions) == 0 && alarmsim.Simulate(canonicalAlarm, c.metric()).Notifies() {
 			out = append(out, c.t)
@@ -155,7 +155,7 @@ func usableCandidates(cs []candidate) []inspect.MetricTransformation {
 	return out
 }
 
-func (p *planner) alarmSpec(c catalog.Control, ref inspect.MetricTransformation) AlarmSpec {
+func (p *planner) alarmSpec(c catalog.Control, ref account.MetricTransformation) AlarmSpec {
 	return AlarmSpec{
 		AlarmName:          p.j.ownName(c),
 		Description:        fmt.Sprintf("CIS %s %s: %s (managed by Watchkeeper)", p.opts.Benchmark.Version, c.ID, c.Title),
@@ -178,7 +178,7 @@ func (p *planner) topicARN() string {
 
 func managedTags() map[string]string { return map[string]string{ManagedByTag: ManagedByValue} }
 
-func findAlarm(alarms []inspect.Alarm, name string) *inspect.Alarm {
+func findAlarm(alarms []account.Alarm, name string) *account.Alarm {
 	for i := range alarms {
 		if alarms[i].Name == name {
 			return &alarms[i]
@@ -188,11 +188,11 @@ func findAlarm(alarms []inspect.Alarm, name string) *inspect.Alarm {
 }
 
 // filterCanonical reports whether Watchkeeper's filter f is exactly want.
-func filterCanonical(f inspect.MetricFilter, want FilterSpec) bool { return filterDiff(f, want) == "" }
+func filterCanonical(f account.MetricFilter, want FilterSpec) bool { return filterDiff(f, want) == "" }
 
 // filterDiff says how Watchkeeper's filter f differs from want: its pattern
 // text, or any field of its one metric transformation.
-func filterDiff(f inspect.MetricFilter, want FilterSpec) string {
+func filterDiff(f account.MetricFilter, want FilterSpec) string {
 	var d []string
 	if strings.TrimSpace(f.Pattern) != strings.TrimSpace(want.Pattern) {
 		d = append(d, fmt.Sprintf("pattern %s instead of %s", f.Pattern, want.Pattern))
@@ -222,7 +222,7 @@ func filterDiff(f inspect.MetricFilter, want FilterSpec) string {
 // alarmDiff says how Watchkeeper's alarm a differs from want in anything
 // but ActionsEnabled; "" when it matches. Extra alarm actions a person
 // added are tolerated; the topic must be among them.
-func alarmDiff(a inspect.Alarm, want AlarmSpec) string {
+func alarmDiff(a account.Alarm, want AlarmSpec) string {
 	var d []string
 	if a.MetricMath || a.MetricName != want.MetricName || a.Namespace != want.Namespace || len(a.Dimensions) > 0 {
 		d = append(d, fmt.Sprintf("watches %s/%s%s instead of %s/%s", a.Namespace, a.MetricName, dimsSuffix(a), want.Namespace, want.MetricName))
@@ -242,7 +242,7 @@ func alarmDiff(a inspect.Alarm, want AlarmSpec) string {
 	return strings.Join(d, "; ")
 }
 
-func dimsSuffix(a inspect.Alarm) string {
+func dimsSuffix(a account.Alarm) string {
 	switch {
 	case a.MetricMath:
 		return " (metric math)"

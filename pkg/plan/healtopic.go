@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
 // planTopic plans Watchkeeper's topic, its subscriptions and its key for
@@ -68,7 +68,7 @@ func (p *planner) planCreateTopic(topicARN, region string, users []string) {
 // is a person's, and is only reported. CancelKeyDeletion leaves the key
 // Disabled (AWS KMS API reference, CancelKeyDeletion: "the KMS key is in the
 // Disabled state"), so EnableKey follows it.
-func (p *planner) planKey(t inspect.Topic, users []string) {
+func (p *planner) planKey(t account.Topic, users []string) {
 	k := t.KMS
 	if k == nil || (k.KeyState != "Disabled" && k.KeyState != "PendingDeletion") {
 		return
@@ -100,7 +100,7 @@ func orName(a, b string) string {
 // planSubscriptions subscribes the configured endpoints that are not yet
 // subscribed (a pending subscription counts: never re-subscribe, never
 // duplicate), and says when no one at all would be notified.
-func (p *planner) planSubscriptions(topic inspect.Topic, exists bool, topicARN, region string, users []string) {
+func (p *planner) planSubscriptions(topic account.Topic, exists bool, topicARN, region string, users []string) {
 	subscribed := 0
 	var configured []Endpoint
 	for _, e := range p.opts.Subscriptions {
@@ -109,7 +109,7 @@ func (p *planner) planSubscriptions(topic inspect.Topic, exists bool, topicARN, 
 		}
 		configured = append(configured, e)
 		subscribed++
-		if exists && slices.ContainsFunc(topic.Subscriptions, func(s inspect.Subscription) bool {
+		if exists && slices.ContainsFunc(topic.Subscriptions, func(s account.Subscription) bool {
 			return s.ARN != "Deleted" && sameEndpoint(Endpoint{Protocol: s.Protocol, Endpoint: s.Endpoint}, e)
 		}) {
 			continue

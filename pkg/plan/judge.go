@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 )
 
 // Finding is one control's verdict. Judge produces it and nothing edits it
@@ -42,7 +42,7 @@ type Judgement struct {
 	Warnings []string
 
 	j      *judge
-	s      inspect.Snapshot
+	s      account.Snapshot
 	trails []*trailFacts // sorted by ARN
 	tgt    target
 }
@@ -56,14 +56,14 @@ type Judgement struct {
 // benchmark's own audit criteria hold (trail.go: multi-region, logging,
 // ReadWriteType All; the alarm found by MetricName). What could not be
 // observed makes a control ERROR, never FAIL or PASS.
-func Judge(opts Options, s inspect.Snapshot) Judgement {
-	j := newJudge(opts, s.Account, s.Partition, func(arn string) (inspect.Topic, bool) {
+func Judge(opts Options, s account.Snapshot) Judgement {
+	j := newJudge(opts, s.Account, s.Partition, func(arn string) (account.Topic, bool) {
 		t, ok := s.Topics[arn]
 		return t, ok
 	})
 	out := Judgement{Controls: []Finding{}, Regions: []RegionResult{}, j: j, s: s}
 	trails := slices.Clone(s.Trails)
-	slices.SortFunc(trails, func(a, b inspect.Trail) int { return strings.Compare(a.ARN, b.ARN) })
+	slices.SortFunc(trails, func(a, b account.Trail) int { return strings.Compare(a.ARN, b.ARN) })
 	for _, t := range trails {
 		out.trails = append(out.trails, judgeTrail(t, s))
 	}
@@ -95,11 +95,11 @@ func Judge(opts Options, s inspect.Snapshot) Judgement {
 type judge struct {
 	opts               Options
 	account, partition string
-	topics             func(arn string) (inspect.Topic, bool)
+	topics             func(arn string) (account.Topic, bool)
 	filters            *filterCache
 }
 
-func newJudge(opts Options, account, partition string, topics func(string) (inspect.Topic, bool)) *judge {
+func newJudge(opts Options, account, partition string, topics func(string) (account.Topic, bool)) *judge {
 	if partition == "" {
 		partition = "aws"
 	}
@@ -210,7 +210,7 @@ func (out *Judgement) noQualifyingTrail(needKMS bool) (Status, []Problem) {
 func (out *Judgement) judgeRegions() []RegionResult {
 	cover, unknown := out.regionCoverage()
 	regions := slices.Clone(out.s.Regions)
-	slices.SortFunc(regions, func(a, b inspect.Region) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(regions, func(a, b account.Region) int { return strings.Compare(a.Name, b.Name) })
 	res := make([]RegionResult, 0, len(regions))
 	for _, r := range regions {
 		rr := RegionResult{Region: r.Name, Reasons: []string{}}
@@ -258,7 +258,7 @@ func (out *Judgement) regionsFail() bool {
 
 // observedWarnings are what was observed that a person should know and
 // that is not by itself a failure, sorted.
-func observedWarnings(trails []*trailFacts, s inspect.Snapshot) []string {
+func observedWarnings(trails []*trailFacts, s account.Snapshot) []string {
 	var w []string
 	for _, t := range trails {
 		if t.t.Status != nil && t.t.Status.LatestCloudWatchLogsDeliveryError != "" {

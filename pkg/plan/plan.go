@@ -11,8 +11,8 @@ package plan
 import (
 	"fmt"
 
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 )
 
 // Status is a control's or region's verdict.
@@ -197,7 +197,7 @@ type AlarmSpec struct {
 type TrailSpec struct {
 	TrailARN        string             `json:"trailArn"`
 	HomeRegion      string             `json:"homeRegion"`
-	Selectors       *inspect.Selectors `json:"selectors,omitempty"`
+	Selectors       *account.Selectors `json:"selectors,omitempty"`
 	MakeMultiRegion bool               `json:"makeMultiRegion,omitempty"`
 	LogGroupARN     string             `json:"logGroupArn,omitempty"`
 	LogsRoleARN     string             `json:"logsRoleArn,omitempty"`

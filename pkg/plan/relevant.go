@@ -4,8 +4,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 )
 
 // RelevantFilter returns the predicate the inspector uses to decide which
@@ -15,7 +15,7 @@ import (
 // exactly as Judge decides it (breadth included). Filters about anything
 // else cost no API calls. The predicate is safe for concurrent use and
 // remembers each pattern's answer.
-func RelevantFilter(opts Options) func(inspect.MetricFilter) bool {
+func RelevantFilter(opts Options) func(account.MetricFilter) bool {
 	opts = opts.withDefaults()
 	var controls []catalog.Control
 	for _, c := range opts.Benchmark.Controls {
@@ -28,7 +28,7 @@ func RelevantFilter(opts Options) func(inspect.MetricFilter) bool {
 		fc   *filterCache
 		memo = map[string]bool{}
 	)
-	return func(f inspect.MetricFilter) bool {
+	return func(f account.MetricFilter) bool {
 		if len(f.Transformations) == 0 {
 			return false
 		}
@@ -55,9 +55,9 @@ func RelevantFilter(opts Options) func(inspect.MetricFilter) bool {
 // is the judge's own alarm verdict (chain.go, topic.go), minus what needs
 // the control: a dimension the alarm selects counts as not notifying, so
 // the inspector looks further rather than miss an alarm that does.
-func AlarmNotifies(opts Options) func(a inspect.Alarm, t inspect.MetricTransformation, topic func(arn string) (inspect.Topic, bool)) bool {
+func AlarmNotifies(opts Options) func(a account.Alarm, t account.MetricTransformation, topic func(arn string) (account.Topic, bool)) bool {
 	opts = opts.withDefaults()
-	return func(a inspect.Alarm, t inspect.MetricTransformation, topic func(string) (inspect.Topic, bool)) bool {
+	return func(a account.Alarm, t account.MetricTransformation, topic func(string) (account.Topic, bool)) bool {
 		r, _ := parseARN(a.ARN)
 		j := &judge{opts: opts, account: r.AccountID, partition: r.Partition, topics: topic}
 		if j.partition == "" {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
 // healSelectors returns the complete new selector set that restores all
@@ -19,7 +19,7 @@ import (
 // Only a selector without data resources is fixed, else a management-only
 // selector is added; advanced data-event selectors are likewise left as
 // they are and only the management selector is edited or added.
-func healSelectors(sel inspect.Selectors, withKMS bool) (out inspect.Selectors, changed bool, what, why string) {
+func healSelectors(sel account.Selectors, withKMS bool) (out account.Selectors, changed bool, what, why string) {
 	all, kms := sel.ManagementCoverage()
 	if all && (kms || !withKMS) {
 		return sel, false, "", ""
@@ -30,7 +30,7 @@ func healSelectors(sel inspect.Selectors, withKMS bool) (out inspect.Selectors, 
 			if !a.IsManagement() {
 				continue
 			}
-			var fields []inspect.FieldSelector
+			var fields []account.FieldSelector
 			for _, fs := range a.FieldSelectors {
 				switch fs.Field {
 				case "readOnly":
@@ -47,21 +47,21 @@ func healSelectors(sel inspect.Selectors, withKMS bool) (out inspect.Selectors, 
 			out.Advanced[i].FieldSelectors = fields
 			return out, true, fmt.Sprintf("change management-events advanced selector %s to record read and write management events; data-event selectors are kept unchanged", selectorName(a.Name, i)), ""
 		}
-		out.Advanced = append(out.Advanced, inspect.AdvancedSelector{
+		out.Advanced = append(out.Advanced, account.AdvancedSelector{
 			Name:           "Management events",
-			FieldSelectors: []inspect.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}},
+			FieldSelectors: []account.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}},
 		})
 		return out, true, "add an advanced selector recording all management events; every existing selector is kept unchanged", ""
 	}
 	// Classic: fix a selector without data resources, preferring one that
 	// already records all management events (only KMS is missing), then
 	// any management selector, then any other.
-	noData := func(c inspect.ClassicSelector) bool { return len(c.DataResources) == 0 }
-	idx := slices.IndexFunc(out.Classic, func(c inspect.ClassicSelector) bool {
+	noData := func(c account.ClassicSelector) bool { return len(c.DataResources) == 0 }
+	idx := slices.IndexFunc(out.Classic, func(c account.ClassicSelector) bool {
 		return noData(c) && c.IncludeManagementEvents && c.ReadWriteType == "All"
 	})
 	if idx < 0 {
-		idx = slices.IndexFunc(out.Classic, func(c inspect.ClassicSelector) bool { return noData(c) && c.IncludeManagementEvents })
+		idx = slices.IndexFunc(out.Classic, func(c account.ClassicSelector) bool { return noData(c) && c.IncludeManagementEvents })
 	}
 	if idx < 0 {
 		idx = slices.IndexFunc(out.Classic, noData)
@@ -70,7 +70,7 @@ func healSelectors(sel inspect.Selectors, withKMS bool) (out inspect.Selectors, 
 		if len(out.Classic) >= maxClassicSelectors {
 			return sel, false, "", fmt.Sprintf("it already has the maximum of %d event selectors, each logging data events; Watchkeeper never changes a data-event selector (that would change which data events are logged, and their cost), so a person must free a selector or make one record all management events", maxClassicSelectors)
 		}
-		out.Classic = append(out.Classic, inspect.ClassicSelector{ReadWriteType: "All", IncludeManagementEvents: true})
+		out.Classic = append(out.Classic, account.ClassicSelector{ReadWriteType: "All", IncludeManagementEvents: true})
 		return out, true, "add a management-events-only selector (ReadWriteType All, no data resources); every existing selector, including its data events, is kept unchanged", ""
 	}
 	c := &out.Classic[idx]
@@ -91,27 +91,27 @@ func selectorName(name string, i int) string {
 	return fmt.Sprintf("%d", i+1)
 }
 
-func cloneSelectors(sel inspect.Selectors) inspect.Selectors {
-	var out inspect.Selectors
+func cloneSelectors(sel account.Selectors) account.Selectors {
+	var out account.Selectors
 	for _, c := range sel.Classic {
 		c.ExcludeManagementEventSources = slices.Clone(c.ExcludeManagementEventSources)
-		var drs []inspect.DataResource
+		var drs []account.DataResource
 		for _, d := range c.DataResources {
-			drs = append(drs, inspect.DataResource{Type: d.Type, Values: slices.Clone(d.Values)})
+			drs = append(drs, account.DataResource{Type: d.Type, Values: slices.Clone(d.Values)})
 		}
 		c.DataResources = drs
 		out.Classic = append(out.Classic, c)
 	}
 	for _, a := range sel.Advanced {
-		var fss []inspect.FieldSelector
+		var fss []account.FieldSelector
 		for _, fs := range a.FieldSelectors {
-			fss = append(fss, inspect.FieldSelector{
+			fss = append(fss, account.FieldSelector{
 				Field: fs.Field, Equals: slices.Clone(fs.Equals), NotEquals: slices.Clone(fs.NotEquals),
 				StartsWith: slices.Clone(fs.StartsWith), NotStartsWith: slices.Clone(fs.NotStartsWith),
 				EndsWith: slices.Clone(fs.EndsWith), NotEndsWith: slices.Clone(fs.NotEndsWith),
 			})
 		}
-		out.Advanced = append(out.Advanced, inspect.AdvancedSelector{Name: a.Name, FieldSelectors: fss})
+		out.Advanced = append(out.Advanced, account.AdvancedSelector{Name: a.Name, FieldSelectors: fss})
 	}
 	return out
 }

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
 // target is the one trail Watchkeeper heals and whose log group receives
@@ -15,7 +15,7 @@ type target struct {
 	// lg is where filters and alarms go (the trail's log group, or the one
 	// full healing attaches); nil when there is none, and noTargetWhy
 	// then says why.
-	lg            *inspect.LogGroup
+	lg            *account.LogGroup
 	noTargetWhy   string
 	attachPlanned bool
 	warnings      []string
@@ -24,7 +24,7 @@ type target struct {
 // chooseTarget picks the target: the configured trail if it is this
 // account's, else the best qualifying trail of this account with a local
 // log group, else the best candidate of this account.
-func chooseTarget(opts Options, s inspect.Snapshot, trails []*trailFacts) target {
+func chooseTarget(opts Options, s account.Snapshot, trails []*trailFacts) target {
 	var tg target
 	if opts.TrailName != "" {
 		named := func(f *trailFacts) bool { return f.t.Name == opts.TrailName || f.t.ARN == opts.TrailName }
@@ -55,7 +55,7 @@ func chooseTarget(opts Options, s inspect.Snapshot, trails []*trailFacts) target
 }
 
 // placeFilters decides the target log group, or why there is none.
-func (tg *target) placeFilters(opts Options, s inspect.Snapshot, trails []*trailFacts) {
+func (tg *target) placeFilters(opts Options, s account.Snapshot, trails []*trailFacts) {
 	t := tg.trail
 	lgAcct := ""
 	if t != nil {
@@ -76,9 +76,9 @@ func (tg *target) placeFilters(opts Options, s inspect.Snapshot, trails []*trail
 		if lg, ok := s.LogGroups[arn]; ok && lg.Exists {
 			tg.lg = &lg
 		} else {
-			tg.lg = &inspect.LogGroup{
+			tg.lg = &account.LogGroup{
 				ARN: arn, Name: logGroupName(arn), Region: arnRegion(arn), Account: arnAccount(arn),
-				Exists: true, Filters: []inspect.MetricFilter{}, Alarms: []inspect.Alarm{},
+				Exists: true, Filters: []account.MetricFilter{}, Alarms: []account.Alarm{},
 			}
 		}
 	case t.t.LogGroupARN != "" && !observed(s, t.t.LogGroupARN) && lgAcct == s.Account:
@@ -92,7 +92,7 @@ func (tg *target) placeFilters(opts Options, s inspect.Snapshot, trails []*trail
 	}
 }
 
-func observed(s inspect.Snapshot, logGroupARN string) bool {
+func observed(s account.Snapshot, logGroupARN string) bool {
 	_, ok := s.LogGroups[logGroupARN]
 	return ok
 }
@@ -113,7 +113,7 @@ func attachAdvice(opts Options, t *trailFacts) string {
 	return fmt.Sprintf("Watchkeeper has no log group to put metric filters on: trail %s %s; %s, or run aws cloudtrail update-trail --name %s --cloud-watch-logs-log-group-arn <arn> --cloud-watch-logs-role-arn <arn>", t.t.ARN, what, how, t.t.Name)
 }
 
-func canAttach(opts Options, s inspect.Snapshot, t *trailFacts) bool {
+func canAttach(opts Options, s account.Snapshot, t *trailFacts) bool {
 	if opts.TrailHealing != HealFull || opts.TrailLogGroupARN == "" || opts.TrailLogsRoleARN == "" {
 		return false
 	}
@@ -128,8 +128,8 @@ func canAttach(opts Options, s inspect.Snapshot, t *trailFacts) bool {
 // betterQualifying orders qualifying trails: one whose log group already
 // holds Watchkeeper's filters, then one based in the home region, then by ARN.
 func betterQualifying(opts Options, a, b *trailFacts) bool {
-	holds := func(lg *inspect.LogGroup) bool {
-		return lg != nil && slices.ContainsFunc(lg.Filters, func(f inspect.MetricFilter) bool {
+	holds := func(lg *account.LogGroup) bool {
+		return lg != nil && slices.ContainsFunc(lg.Filters, func(f account.MetricFilter) bool {
 			return strings.HasPrefix(f.Name, opts.NamePrefix)
 		})
 	}

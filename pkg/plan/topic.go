@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/policy"
 )
 
@@ -37,7 +37,7 @@ type topicResult struct {
 //     lets CloudWatch call kms:Decrypt and kms:GenerateDataKey* (Amazon SNS
 //     Developer Guide, "Configure AWS KMS permissions for AWS services");
 //   - it has a confirmed subscription.
-func (j *judge) topicVerdict(arn string, a inspect.Alarm) topicResult {
+func (j *judge) topicVerdict(arn string, a account.Alarm) topicResult {
 	r, okARN := parseARN(arn)
 	if okARN && a.Region != "" && r.Region != a.Region {
 		return topicResult{code: CodeAlarmActionsNotValid, why: fmt.Sprintf("topic %s, which is in %s, not the alarm's Region %s; an alarm notifies only a topic in its own Region", arn, r.Region, a.Region)}
@@ -67,21 +67,21 @@ func (j *judge) topicVerdict(arn string, a inspect.Alarm) topicResult {
 }
 
 // topic returns the observed topic. Watchkeeper's own topic is recorded
-// only if it exists (inspect.Snapshot.Topics), so its absence means it is gone.
-func (j *judge) topic(arn string) (inspect.Topic, bool) {
+// only if it exists (account.Snapshot.Topics), so its absence means it is gone.
+func (j *judge) topic(arn string) (account.Topic, bool) {
 	if t, ok := j.topics(arn); ok {
 		return t, true
 	}
 	if j.isOwnTopic(arn) {
-		return inspect.Topic{ARN: arn}, true
+		return account.Topic{ARN: arn}, true
 	}
-	return inspect.Topic{}, false
+	return account.Topic{}, false
 }
 
 // topicPolicyVerdict: an explicit Deny of sns:Publish to CloudWatch in the
 // topic's access policy drops every notification. A Deny whose condition
 // cannot be evaluated counts as applying, and the reason says so.
-func (j *judge) topicPolicyVerdict(t inspect.Topic, a inspect.Alarm) topicResult {
+func (j *judge) topicPolicyVerdict(t account.Topic, a account.Alarm) topicResult {
 	if t.Policy == "" {
 		return topicResult{ok: true}
 	}
@@ -107,7 +107,7 @@ func (j *judge) topicPolicyVerdict(t inspect.Topic, a inspect.Alarm) topicResult
 }
 
 // keyVerdict judges an encrypted topic's KMS key.
-func keyVerdict(t inspect.Topic, account, alarmARN string) topicResult {
+func keyVerdict(t account.Topic, account, alarmARN string) topicResult {
 	if t.KMSKeyID == "" {
 		return topicResult{ok: true}
 	}
@@ -150,7 +150,7 @@ func (j *judge) isOwnTopic(arn string) bool {
 
 // pendingEndpoints lists the endpoints whose subscriptions await
 // confirmation, sorted.
-func pendingEndpoints(t inspect.Topic) []string {
+func pendingEndpoints(t account.Topic) []string {
 	var out []string
 	for _, s := range t.Subscriptions {
 		if !s.Confirmed() && s.ARN != "Deleted" {

@@ -5,12 +5,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
 // kmsEventSource is the management event source whose exclusion silently
-// breaks the CMK control (inspect.KMSEventSource).
-const kmsEventSource = inspect.KMSEventSource
+// breaks the CMK control (account.KMSEventSource).
+const kmsEventSource = account.KMSEventSource
 
 // cmkControlKey is the catalog key of the control that needs KMS events.
 const cmkControlKey = "cmk-disable-or-delete"
@@ -22,7 +22,7 @@ const maxClassicSelectors = 5
 
 // trailFacts is what the planner concluded about one trail.
 type trailFacts struct {
-	t     inspect.Trail
+	t     account.Trail
 	owned bool // the trail belongs to the observed account
 
 	// Each of these is meaningful only when the matching observation
@@ -33,7 +33,7 @@ type trailFacts struct {
 
 	// lg is the trail's log group as observed; nil when the trail has no
 	// CloudWatch Logs delivery or the group was not observed.
-	lg *inspect.LogGroup
+	lg *account.LogGroup
 
 	// problems say why the trail does not qualify; unknown says what could
 	// not be observed. A trail with no problems and nothing unknown
@@ -63,14 +63,14 @@ func (f *trailFacts) localLogGroup(account string) bool {
 }
 
 // lgAccount is the log group's account, from its ARN when not recorded.
-func lgAccount(lg *inspect.LogGroup) string {
+func lgAccount(lg *account.LogGroup) string {
 	if lg.Account != "" {
 		return lg.Account
 	}
 	return arnAccount(lg.ARN)
 }
 
-func judgeTrail(t inspect.Trail, s inspect.Snapshot) *trailFacts {
+func judgeTrail(t account.Trail, s account.Snapshot) *trailFacts {
 	f := &trailFacts{t: t, owned: t.OwnerAccount == s.Account}
 	name := trailLabel(t)
 	if !f.owned {
@@ -131,7 +131,7 @@ func elsewhere(logGroupARN, account string) string {
 }
 
 // describeSelectors summarises selectors for a reason.
-func describeSelectors(sel inspect.Selectors) string {
+func describeSelectors(sel account.Selectors) string {
 	if len(sel.Classic) == 0 && len(sel.Advanced) == 0 {
 		return "it has no event selectors"
 	}
@@ -150,7 +150,7 @@ func describeSelectors(sel inspect.Selectors) string {
 	return strings.Join(parts, "; ")
 }
 
-func trailLabel(t inspect.Trail) string {
+func trailLabel(t account.Trail) string {
 	return fmt.Sprintf("trail %s", t.ARN)
 }
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	model "github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
-	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
 
@@ -53,26 +53,26 @@ func options() plan.Options {
 }
 
 // emptyAccount has three enabled regions and nothing else.
-func emptyAccount() inspect.Snapshot {
-	return inspect.Snapshot{
+func emptyAccount() model.Snapshot {
+	return model.Snapshot{
 		Account:   account,
 		Partition: "aws",
-		Regions: []inspect.Region{
+		Regions: []model.Region{
 			{Name: "eu-west-1", TrailARNs: []string{}},
 			{Name: "us-east-1", TrailARNs: []string{}},
 			{Name: "us-west-2", TrailARNs: []string{}},
 		},
-		Trails:    []inspect.Trail{},
-		LogGroups: map[string]inspect.LogGroup{},
-		Topics:    map[string]inspect.Topic{},
+		Trails:    []model.Trail{},
+		LogGroups: map[string]model.LogGroup{},
+		Topics:    map[string]model.Topic{},
 	}
 }
 
 // addTrail adds a qualifying multi-region trail named name, based in
 // us-east-1 and delivering to an existing, empty log group
 // /aws/cloudtrail/<name>, then lets mods change it. It returns the ARN.
-func addTrail(s *inspect.Snapshot, name string, mods ...func(*inspect.Trail)) string {
-	tr := inspect.Trail{
+func addTrail(s *model.Snapshot, name string, mods ...func(*model.Trail)) string {
+	tr := model.Trail{
 		ARN:           trailARN(home, account, name),
 		Name:          name,
 		HomeRegion:    home,
@@ -80,18 +80,18 @@ func addTrail(s *inspect.Snapshot, name string, mods ...func(*inspect.Trail)) st
 		IsMultiRegion: true,
 		LogGroupARN:   lgARN(home, account, "/aws/cloudtrail/"+name),
 		LogsRoleARN:   "arn:aws:iam::123456789012:role/cloudtrail-logs",
-		Status:        &inspect.TrailStatus{IsLogging: true, LatestCloudWatchLogsDeliveryTime: "2026-11-23T05:00:00Z"},
-		Selectors:     &inspect.Selectors{Classic: []inspect.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}},
+		Status:        &model.TrailStatus{IsLogging: true, LatestCloudWatchLogsDeliveryTime: "2026-11-23T05:00:00Z"},
+		Selectors:     &model.Selectors{Classic: []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}},
 	}
 	for _, m := range mods {
 		m(&tr)
 	}
 	if tr.LogGroupARN != "" {
 		if _, ok := s.LogGroups[tr.LogGroupARN]; !ok {
-			s.LogGroups[tr.LogGroupARN] = inspect.LogGroup{
+			s.LogGroups[tr.LogGroupARN] = model.LogGroup{
 				ARN: tr.LogGroupARN, Name: lgName(tr.LogGroupARN), Region: arnField(tr.LogGroupARN, 3),
 				Account: arnField(tr.LogGroupARN, 4), Exists: true,
-				Filters: []inspect.MetricFilter{}, Alarms: []inspect.Alarm{},
+				Filters: []model.MetricFilter{}, Alarms: []model.Alarm{},
 			}
 		}
 	}
@@ -119,8 +119,8 @@ func arnField(arn string, i int) string {
 
 // addTopic adds an existing topic with the given subscriptions; an ARN of
 // "PendingConfirmation" marks one unconfirmed.
-func addTopic(s *inspect.Snapshot, arn string, subs ...inspect.Subscription) *inspect.Topic {
-	t := inspect.Topic{ARN: arn, Region: arnField(arn, 3), Account: arnField(arn, 4), Exists: true, Subscriptions: []inspect.Subscription{}}
+func addTopic(s *model.Snapshot, arn string, subs ...model.Subscription) *model.Topic {
+	t := model.Topic{ARN: arn, Region: arnField(arn, 3), Account: arnField(arn, 4), Exists: true, Subscriptions: []model.Subscription{}}
 	for _, sub := range subs {
 		t.Subscriptions = append(t.Subscriptions, sub)
 		if sub.Confirmed() {
@@ -133,12 +133,12 @@ func addTopic(s *inspect.Snapshot, arn string, subs ...inspect.Subscription) *in
 	return &t
 }
 
-func confirmed(protocol, endpoint string) inspect.Subscription {
-	return inspect.Subscription{ARN: ourTopic + ":0f1e2d3c", Protocol: protocol, Endpoint: endpoint}
+func confirmed(protocol, endpoint string) model.Subscription {
+	return model.Subscription{ARN: ourTopic + ":0f1e2d3c", Protocol: protocol, Endpoint: endpoint}
 }
 
-func pending(protocol, endpoint string) inspect.Subscription {
-	return inspect.Subscription{ARN: "PendingConfirmation", Protocol: protocol, Endpoint: endpoint}
+func pending(protocol, endpoint string) model.Subscription {
+	return model.Subscription{ARN: "PendingConfirmation", Protocol: protocol, Endpoint: endpoint}
 }
 
 // cloudWatchKeyPolicy is the key policy statement the Amazon SNS Developer
@@ -147,19 +147,19 @@ func pending(protocol, endpoint string) inspect.Subscription {
 const cloudWatchKeyPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"Allow_CloudWatch_for_CMK","Effect":"Allow","Principal":{"Service":["cloudwatch.amazonaws.com"]},"Action":["kms:Decrypt","kms:GenerateDataKey*"],"Resource":"*"}]}`
 
 // ownFilter is the filter Watchkeeper writes for c.
-func ownFilter(c catalog.Control, profile catalog.Profile) inspect.MetricFilter {
-	return inspect.MetricFilter{
+func ownFilter(c catalog.Control, profile catalog.Profile) model.MetricFilter {
+	return model.MetricFilter{
 		Name:    prefix + c.Key,
 		Pattern: c.PatternFor(profile),
-		Transformations: []inspect.MetricTransformation{
+		Transformations: []model.MetricTransformation{
 			{MetricName: c.MetricName, MetricNamespace: plan.DefaultNamespace, MetricValue: "1"},
 		},
 	}
 }
 
 // ownAlarm is the alarm Watchkeeper writes for c on (namespace, metric).
-func ownAlarm(c catalog.Control, namespace, metric string) inspect.Alarm {
-	return inspect.Alarm{
+func ownAlarm(c catalog.Control, namespace, metric string) model.Alarm {
+	return model.Alarm{
 		Name:               prefix + c.Key,
 		ARN:                "arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + prefix + c.Key,
 		Region:             home,
@@ -179,7 +179,7 @@ func ownAlarm(c catalog.Control, namespace, metric string) inspect.Alarm {
 // compliantAccount is an account where Watchkeeper already did its job:
 // trail "main" with every control's filter and alarm, and its topic with
 // a confirmed email subscriber.
-func compliantAccount() inspect.Snapshot {
+func compliantAccount() model.Snapshot {
 	s := emptyAccount()
 	addTrail(&s, "main")
 	lga := lgARN(home, account, "/aws/cloudtrail/main")
@@ -197,14 +197,14 @@ func compliantAccount() inspect.Snapshot {
 var mainLG = lgARN(home, account, "/aws/cloudtrail/main")
 
 // editLG lets a test change one log group in place.
-func editLG(s *inspect.Snapshot, arn string, f func(*inspect.LogGroup)) {
+func editLG(s *model.Snapshot, arn string, f func(*model.LogGroup)) {
 	lg := s.LogGroups[arn]
 	f(&lg)
 	s.LogGroups[arn] = lg
 }
 
 // editTrail lets a test change one trail in place.
-func editTrail(s *inspect.Snapshot, name string, f func(*inspect.Trail)) {
+func editTrail(s *model.Snapshot, name string, f func(*model.Trail)) {
 	for i := range s.Trails {
 		if s.Trails[i].Name == name {
 			f(&s.Trails[i])
@@ -214,20 +214,20 @@ func editTrail(s *inspect.Snapshot, name string, f func(*inspect.Trail)) {
 	panic("no trail " + name)
 }
 
-func dropFilter(s *inspect.Snapshot, lg, name string) {
-	editLG(s, lg, func(g *inspect.LogGroup) {
-		g.Filters = slices.DeleteFunc(g.Filters, func(f inspect.MetricFilter) bool { return f.Name == name })
+func dropFilter(s *model.Snapshot, lg, name string) {
+	editLG(s, lg, func(g *model.LogGroup) {
+		g.Filters = slices.DeleteFunc(g.Filters, func(f model.MetricFilter) bool { return f.Name == name })
 	})
 }
 
-func dropAlarm(s *inspect.Snapshot, lg, name string) {
-	editLG(s, lg, func(g *inspect.LogGroup) {
-		g.Alarms = slices.DeleteFunc(g.Alarms, func(a inspect.Alarm) bool { return a.Name == name })
+func dropAlarm(s *model.Snapshot, lg, name string) {
+	editLG(s, lg, func(g *model.LogGroup) {
+		g.Alarms = slices.DeleteFunc(g.Alarms, func(a model.Alarm) bool { return a.Name == name })
 	})
 }
 
-func editAlarm(s *inspect.Snapshot, lg, name string, f func(*inspect.Alarm)) {
-	editLG(s, lg, func(g *inspect.LogGroup) {
+func editAlarm(s *model.Snapshot, lg, name string, f func(*model.Alarm)) {
+	editLG(s, lg, func(g *model.LogGroup) {
 		for i := range g.Alarms {
 			if g.Alarms[i].Name == name {
 				f(&g.Alarms[i])
@@ -237,13 +237,13 @@ func editAlarm(s *inspect.Snapshot, lg, name string, f func(*inspect.Alarm)) {
 }
 
 // clone deep-copies a snapshot, so applying actions never changes the input.
-func clone(t *testing.T, s inspect.Snapshot) inspect.Snapshot {
+func clone(t *testing.T, s model.Snapshot) model.Snapshot {
 	t.Helper()
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatalf("marshal snapshot: %v", err)
 	}
-	var out inspect.Snapshot
+	var out model.Snapshot
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatalf("unmarshal snapshot: %v", err)
 	}
@@ -258,10 +258,10 @@ func clone(t *testing.T, s inspect.Snapshot) inspect.Snapshot {
 //
 // Subscriptions whose protocol AWS confirms without a person (sqs, lambda,
 // firehose, application) are confirmed; others stay PendingConfirmation.
-func applyActions(t *testing.T, in inspect.Snapshot, actions []plan.Action) inspect.Snapshot {
+func applyActions(t *testing.T, in model.Snapshot, actions []plan.Action) model.Snapshot {
 	t.Helper()
 	s := clone(t, in)
-	trail := func(a plan.Action) *inspect.Trail {
+	trail := func(a plan.Action) *model.Trail {
 		if a.Trail == nil {
 			t.Fatalf("%s %s: no trail spec", a.Kind, a.Target)
 		}
@@ -300,9 +300,9 @@ func applyActions(t *testing.T, in inspect.Snapshot, actions []plan.Action) insp
 			if tp, ok := s.Topics[a.Target]; ok && tp.Exists {
 				t.Fatalf("CreateTopic %s: topic already exists", a.Target)
 			}
-			tp := inspect.Topic{ARN: a.Target, Region: a.Region, Account: s.Account, Exists: true, Subscriptions: []inspect.Subscription{}, KMSKeyID: a.Topic.KMSKeyID}
+			tp := model.Topic{ARN: a.Target, Region: a.Region, Account: s.Account, Exists: true, Subscriptions: []model.Subscription{}, KMSKeyID: a.Topic.KMSKeyID}
 			if a.Topic.KMSKeyID != "" {
-				tp.KMS = &inspect.TopicKey{KeyARN: a.Topic.KMSKeyID, KeyState: "Enabled", Policy: cloudWatchKeyPolicy}
+				tp.KMS = &model.TopicKey{KeyARN: a.Topic.KMSKeyID, KeyState: "Enabled", Policy: cloudWatchKeyPolicy}
 			}
 			s.Topics[a.Target] = tp
 		case plan.Subscribe:
@@ -319,7 +319,7 @@ func applyActions(t *testing.T, in inspect.Snapshot, actions []plan.Action) insp
 					t.Fatalf("Subscribe duplicates %s:%s on %s", sp.Protocol, sp.Endpoint, sp.TopicARN)
 				}
 			}
-			sub := inspect.Subscription{ARN: "PendingConfirmation", Protocol: sp.Protocol, Endpoint: sp.Endpoint}
+			sub := model.Subscription{ARN: "PendingConfirmation", Protocol: sp.Protocol, Endpoint: sp.Endpoint}
 			switch sp.Protocol {
 			case "sqs", "lambda", "firehose", "application":
 				sub.ARN = fmt.Sprintf("%s:%d", sp.TopicARN, len(tp.Subscriptions)+1)
@@ -338,9 +338,9 @@ func applyActions(t *testing.T, in inspect.Snapshot, actions []plan.Action) insp
 				t.Fatalf("PutMetricFilter: bad spec %+v (target %s)", f, a.Target)
 			}
 			arn := logGroup(a, f.LogGroupName)
-			editLG(&s, arn, func(g *inspect.LogGroup) {
-				g.Filters = slices.DeleteFunc(g.Filters, func(m inspect.MetricFilter) bool { return m.Name == f.FilterName })
-				g.Filters = append(g.Filters, inspect.MetricFilter{Name: f.FilterName, Pattern: f.Pattern, Transformations: []inspect.MetricTransformation{
+			editLG(&s, arn, func(g *model.LogGroup) {
+				g.Filters = slices.DeleteFunc(g.Filters, func(m model.MetricFilter) bool { return m.Name == f.FilterName })
+				g.Filters = append(g.Filters, model.MetricFilter{Name: f.FilterName, Pattern: f.Pattern, Transformations: []model.MetricTransformation{
 					{MetricName: f.MetricName, MetricNamespace: f.Namespace, MetricValue: f.MetricValue},
 				}})
 			})
@@ -363,9 +363,9 @@ func applyActions(t *testing.T, in inspect.Snapshot, actions []plan.Action) insp
 					continue
 				}
 				written = true
-				editLG(&s, arn, func(g *inspect.LogGroup) {
-					g.Alarms = slices.DeleteFunc(g.Alarms, func(x inspect.Alarm) bool { return x.Name == al.AlarmName })
-					g.Alarms = append(g.Alarms, inspect.Alarm{
+				editLG(&s, arn, func(g *model.LogGroup) {
+					g.Alarms = slices.DeleteFunc(g.Alarms, func(x model.Alarm) bool { return x.Name == al.AlarmName })
+					g.Alarms = append(g.Alarms, model.Alarm{
 						Name: al.AlarmName, ARN: a.Target, Region: a.Region, MetricName: al.MetricName, Namespace: al.Namespace,
 						Statistic: al.Statistic, Period: al.Period, EvaluationPeriods: al.EvaluationPeriods, Threshold: al.Threshold,
 						ComparisonOperator: al.ComparisonOperator, TreatMissingData: al.TreatMissingData,
@@ -382,7 +382,7 @@ func applyActions(t *testing.T, in inspect.Snapshot, actions []plan.Action) insp
 				if lg.Region != a.Region {
 					continue
 				}
-				editLG(&s, arn, func(g *inspect.LogGroup) {
+				editLG(&s, arn, func(g *model.LogGroup) {
 					for i := range g.Alarms {
 						if g.Alarms[i].Name == a.Alarm.AlarmName {
 							if !strings.HasPrefix(a.Alarm.AlarmName, prefix) {
@@ -428,8 +428,8 @@ func applyActions(t *testing.T, in inspect.Snapshot, actions []plan.Action) insp
 				arn := strings.TrimSuffix(a.Trail.LogGroupARN, ":*")
 				tr.LogGroupARN, tr.LogsRoleARN = arn, a.Trail.LogsRoleARN
 				if _, ok := s.LogGroups[arn]; !ok {
-					s.LogGroups[arn] = inspect.LogGroup{ARN: arn, Name: lgName(arn), Region: arnField(arn, 3), Account: arnField(arn, 4),
-						Exists: true, Filters: []inspect.MetricFilter{}, Alarms: []inspect.Alarm{}}
+					s.LogGroups[arn] = model.LogGroup{ARN: arn, Name: lgName(arn), Region: arnField(arn, 3), Account: arnField(arn, 4),
+						Exists: true, Filters: []model.MetricFilter{}, Alarms: []model.Alarm{}}
 				}
 			}
 		case plan.CancelKeyDeletion, plan.EnableKey:

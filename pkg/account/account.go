@@ -1,4 +1,9 @@
-package inspect
+// Package account is Watchkeeper's model of what it observes in one AWS
+// account: trails, log groups with their metric filters and alarms, topics
+// and their keys. pkg/inspect fills it from AWS; pkg/plan judges it. It
+// imports no AWS SDK package, so everything that only reasons about an
+// account (plan, report, config, notify) links no SDK.
+package account
 
 import (
 	"log/slog"
