@@ -101,6 +101,21 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
+	role, policy := newRemediatorRole(stack, cfg, topicKey, trail, logGroup, dlq)
+	fn := newRemediatorFunction(stack, props, role, policy, topicKey, trail, logGroup, dlq)
+	newRules(stack, cfg, fn, dlq)
+	newSelfAlarms(stack, topic, fn, dlq)
+
+	awscdk.NewCfnOutput(stack, jsii.String("TopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn()})
+	awscdk.NewCfnOutput(stack, jsii.String("FunctionName"), &awscdk.CfnOutputProps{Value: fn.FunctionName()})
+	awscdk.NewCfnOutput(stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{Value: dlq.QueueUrl()})
+	return stack
+}
+
+// newRemediatorRole creates the function's role and its least-privilege
+// policy (remediatorStatements, plus its own logs and dead-letter queue).
+func newRemediatorRole(stack awscdk.Stack, cfg Config, topicKey awskms.Key, trail *managedTrail, logGroup awslogs.LogGroup, dlq awssqs.Queue) (awsiam.Role, awsiam.Policy) {
+	partition, account := *stack.Partition(), *stack.Account()
 	role := awsiam.NewRole(stack, jsii.String("RemediatorRole"), &awsiam.RoleProps{
 		RoleName:    jsii.String(RoleName),
 		Description: jsii.String("Watchkeeper remediator: inspects and heals CIS monitoring controls"),
@@ -137,6 +152,13 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	})
 	suppressRemediatorPolicy(policy)
 
+	return role, policy
+}
+
+// newRemediatorFunction creates the remediator Lambda with its
+// configuration and asynchronous-invocation settings.
+func newRemediatorFunction(stack awscdk.Stack, props *WatchkeeperStackProps, role awsiam.Role, policy awsiam.Policy, topicKey awskms.Key, trail *managedTrail, logGroup awslogs.LogGroup, dlq awssqs.Queue) awslambda.Function {
+	cfg, region := props.Config, *stack.Region()
 	env := map[string]*string{
 		"WATCHKEEPER_BENCHMARK":       jsii.String(cfg.Benchmark),
 		"WATCHKEEPER_MODE":            jsii.String(cfg.Mode),
@@ -189,6 +211,13 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	invokeConfig.Node().AddDependency(policy)
 	fn.Node().AddDependency(policy)
 
+	return fn
+}
+
+// newRules creates the nightly schedule and the drift rule, both with
+// retries and the dead-letter queue.
+func newRules(stack awscdk.Stack, cfg Config, fn awslambda.Function, dlq awssqs.Queue) {
+	partition, account := *stack.Partition(), *stack.Account()
 	target := func() awsevents.IRuleTarget {
 		return awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
 			DeadLetterQueue: dlq,
@@ -207,6 +236,11 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		Targets:      &[]awsevents.IRuleTarget{target()},
 	})
 
+}
+
+// newSelfAlarms alarms on Watchkeeper itself: failed runs and events
+// waiting in the dead-letter queue.
+func newSelfAlarms(stack awscdk.Stack, topic awssns.Topic, fn awslambda.Function, dlq awssqs.Queue) {
 	alarmOnTopic := func(id, description string, metric awscloudwatch.IMetric) {
 		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
 			AlarmDescription:   jsii.String(description),
@@ -222,11 +256,6 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		fn.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}))
 	alarmOnTopic("DeadLetterQueueAlarm", "Watchkeeper events or runs failed after retries and are waiting in the dead-letter queue.",
 		dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}))
-
-	awscdk.NewCfnOutput(stack, jsii.String("TopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn()})
-	awscdk.NewCfnOutput(stack, jsii.String("FunctionName"), &awscdk.CfnOutputProps{Value: fn.FunctionName()})
-	awscdk.NewCfnOutput(stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{Value: dlq.QueueUrl()})
-	return stack
 }
 
 // newTopicKey creates the customer managed key of the alarm topic. An alarm

@@ -207,10 +207,25 @@ func (s *search) eval(n *cnode) uint8 {
 // one selector can produce, over-approximated where exactness would be too
 // costly (regexes, numbers); ok is false when the guards are exceeded.
 func truthVectors(atoms []*Atom) ([][]bool, bool) {
-	var exact, prefix, suffix, contains []string
-	var regexes []string
-	var nums []float64
-	numeric := false
+	c := classifyAtoms(atoms)
+	vals, ok := c.witnessValues()
+	if !ok {
+		return nil, false
+	}
+	return outcomeVectors(atoms, vals, c.regexes), true
+}
+
+// atomClasses are the literals of a selector's atoms, by how they test a
+// value.
+type atomClasses struct {
+	exact, prefix, suffix, contains, regexes []string
+	nums                                     []float64
+	numeric                                  bool
+}
+
+// classifyAtoms sorts the literals of atoms into their classes.
+func classifyAtoms(atoms []*Atom) atomClasses {
+	var c atomClasses
 	for _, a := range atoms {
 		if a.Op.Unary() {
 			continue
@@ -218,34 +233,40 @@ func truthVectors(atoms []*Atom) ([][]bool, bool) {
 		l := a.lit
 		switch {
 		case l.re != nil:
-			regexes = append(regexes, a.Value)
+			c.regexes = append(c.regexes, a.Value)
 			continue
 		case a.Op != OpEq && a.Op != OpNe:
-			numeric = true
-			nums = append(nums, l.num)
+			c.numeric = true
+			c.nums = append(c.nums, l.num)
 			continue
 		}
 		if l.isNum {
-			numeric = true
-			nums = append(nums, l.num)
+			c.numeric = true
+			c.nums = append(c.nums, l.num)
 		}
 		switch l.kind {
 		case globExact:
-			exact = append(exact, l.core)
+			c.exact = append(c.exact, l.core)
 		case globPrefix:
-			prefix = append(prefix, l.core)
+			c.prefix = append(c.prefix, l.core)
 		case globSuffix:
-			suffix = append(suffix, l.core)
+			c.suffix = append(c.suffix, l.core)
 		case globContains:
-			contains = append(contains, l.core)
+			c.contains = append(c.contains, l.core)
 		}
 	}
-	prefix, suffix, contains = dedupe(prefix), dedupe(suffix), dedupe(contains)
-	regexes = dedupe(regexes)
-	if len(contains) > maxContains {
+	c.prefix, c.suffix, c.contains = dedupe(c.prefix), dedupe(c.suffix), dedupe(c.contains)
+	c.regexes = dedupe(c.regexes)
+	return c
+}
+
+// witnessValues returns one value per combination of outcomes the classes
+// can tell apart, or false when there would be too many.
+func (c atomClasses) witnessValues() ([]value, bool) {
+	if len(c.contains) > maxContains {
 		return nil, false
 	}
-	texts, ok := witnessTexts(exact, prefix, suffix, contains)
+	texts, ok := witnessTexts(c.exact, c.prefix, c.suffix, c.contains)
 	if !ok {
 		return nil, false
 	}
@@ -254,7 +275,7 @@ func truthVectors(atoms []*Atom) ([][]bool, bool) {
 	for _, t := range texts {
 		vals = append(vals, value{kind: vString, s: t})
 	}
-	if numeric {
+	if c.numeric {
 		// A JSON number has a text (seen by wildcard and regex atoms) and
 		// a value (seen by numeric atoms). For every numeric class rep n,
 		// pair n with its own text, the witness texts that are JSON
@@ -264,7 +285,7 @@ func truthVectors(atoms []*Atom) ([][]bool, bool) {
 		// separator witness, which is never a JSON number, so this
 		// over-approximates: sound, and exact unless a wildcard or regex
 		// atom and a numeric atom share a selector.
-		for _, n := range numberReps(nums) {
+		for _, n := range numberReps(c.nums) {
 			ntexts := []string{strconv.FormatFloat(n, 'g', -1, 64)}
 			for _, t := range texts {
 				if !jsonNumberRE.MatchString(t) {
@@ -282,6 +303,12 @@ func truthVectors(atoms []*Atom) ([][]bool, bool) {
 		}
 	}
 
+	return vals, true
+}
+
+// outcomeVectors evaluates every atom on every value (each distinct regex
+// both ways) and returns the distinct outcome vectors.
+func outcomeVectors(atoms []*Atom, vals []value, regexes []string) [][]bool {
 	regexBit := map[string]int{}
 	for i, r := range regexes {
 		regexBit[r] = i
@@ -317,7 +344,7 @@ func truthVectors(atoms []*Atom) ([][]bool, bool) {
 			}
 		}
 	}
-	return out, true
+	return out
 }
 
 // witnessTexts returns strings that realise every combination of outcomes

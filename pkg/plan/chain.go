@@ -75,33 +75,8 @@ func (j *judge) evalLogGroup(c catalog.Control, lg *account.LogGroup) chainEval 
 		e.add("", fmt.Sprintf("could not read the metric filters and alarms of %s: %s", where, lg.Error))
 		return e
 	}
-	var notes chainEval
 	ownName := j.ownName(c)
-	m := j.filters.matcher(c, j.opts.Profile)
-	for _, f := range ownFirst(lg.Filters, ownName) {
-		own := f.Name == ownName
-		if own {
-			e.ownFilter = &f
-		}
-		ok, kind, why := m.satisfies(f.Pattern)
-		switch {
-		case ok:
-			for _, t := range f.Transformations {
-				e.candidates = append(e.candidates, newCandidate(f.Name, own, t))
-			}
-			if len(f.Transformations) == 0 {
-				notes.add(CodeTransformationNotValid, fmt.Sprintf("metric filter %s on %s matches this control's events but publishes no metric", f.Name, where))
-			}
-		case kind == overBroad:
-			notes.add(CodeFilterTooBroad, fmt.Sprintf("metric filter %s on %s does not count: %s", f.Name, where, why))
-		case own && kind == unrelated:
-			notes.add(CodeFilterNotValid, fmt.Sprintf("Watchkeeper's metric filter %s on %s has pattern %s, which does not match this control's events", f.Name, where, f.Pattern))
-		case own:
-			notes.add(CodeFilterNotValid, fmt.Sprintf("Watchkeeper's metric filter %s on %s does not count: %s", f.Name, where, why))
-		}
-		// A person's filter that does not parse or is about something
-		// else is simply not this control's filter.
-	}
+	notes := j.scanFilters(c, lg, &e)
 	if len(e.candidates) == 0 {
 		e.status = StatusFail
 		e.add(CodeFiltersNotPresent, fmt.Sprintf("no metric filter on %s matches this control's pattern %s", where, c.PatternFor(j.opts.Profile)))
@@ -151,6 +126,40 @@ func (j *judge) evalLogGroup(c catalog.Control, lg *account.LogGroup) chainEval 
 		e.status = StatusError
 	}
 	return e
+}
+
+// scanFilters sets e's candidates (the metrics of filters whose pattern
+// satisfies c) and ownFilter, and returns notes on filters that do not
+// count and why.
+func (j *judge) scanFilters(c catalog.Control, lg *account.LogGroup, e *chainEval) (notes chainEval) {
+	where := fmt.Sprintf("log group %s (%s)", lg.Name, lg.Region)
+	ownName := j.ownName(c)
+	m := j.filters.matcher(c, j.opts.Profile)
+	for _, f := range ownFirst(lg.Filters, ownName) {
+		own := f.Name == ownName
+		if own {
+			e.ownFilter = &f
+		}
+		ok, kind, why := m.satisfies(f.Pattern)
+		switch {
+		case ok:
+			for _, t := range f.Transformations {
+				e.candidates = append(e.candidates, newCandidate(f.Name, own, t))
+			}
+			if len(f.Transformations) == 0 {
+				notes.add(CodeTransformationNotValid, fmt.Sprintf("metric filter %s on %s matches this control's events but publishes no metric", f.Name, where))
+			}
+		case kind == overBroad:
+			notes.add(CodeFilterTooBroad, fmt.Sprintf("metric filter %s on %s does not count: %s", f.Name, where, why))
+		case own && kind == unrelated:
+			notes.add(CodeFilterNotValid, fmt.Sprintf("Watchkeeper's metric filter %s on %s has pattern %s, which does not match this control's events", f.Name, where, f.Pattern))
+		case own:
+			notes.add(CodeFilterNotValid, fmt.Sprintf("Watchkeeper's metric filter %s on %s does not count: %s", f.Name, where, why))
+		}
+		// A person's filter that does not parse or is about something
+		// else is simply not this control's filter.
+	}
+	return notes
 }
 
 // ownFirst returns filters with the one named own first, then by name.

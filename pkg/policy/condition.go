@@ -23,12 +23,16 @@ const (
 	null
 )
 
-// operators maps each documented base operator to its comparison and to
-// whether it is negated ("requires that the key is not matched").
-var operators = map[string]struct {
+// operator is a base condition operator: its comparison, and whether it is
+// negated.
+type operator struct {
 	kind    opKind
 	negated bool
-}{
+}
+
+// operators maps each documented base operator to its comparison and to
+// whether it is negated ("requires that the key is not matched").
+var operators = map[string]operator{
 	"StringEquals": {stringEquals, false}, "StringNotEquals": {stringEquals, true},
 	"StringEqualsIgnoreCase": {stringEqualsIgnoreCase, false}, "StringNotEqualsIgnoreCase": {stringEqualsIgnoreCase, true},
 	"StringLike": {stringLike, false}, "StringNotLike": {stringLike, true},
@@ -92,20 +96,7 @@ func (c condition) eval(ctx *context, vars bool) (verdict, string) {
 		return unknown, where + " is not known for this request"
 	}
 	if o.kind == null {
-		// "use either true (the key doesn't exist — it is null) or false
-		// (the key exists and its value is not null)".
-		v := no
-		for _, want := range c.values {
-			switch {
-			case strings.EqualFold(want, "true"):
-				v = v.or(truth(presence == 0))
-			case strings.EqualFold(want, "false"):
-				v = v.or(truth(presence == 1))
-			default:
-				return unknown, where + " has value " + quote(want) + ", not true or false"
-			}
-		}
-		return v, ""
+		return c.evalNull(presence, where)
 	}
 	if presence == 0 {
 		switch {
@@ -132,7 +123,30 @@ func (c condition) eval(ctx *context, vars bool) (verdict, string) {
 			}
 		}
 	}
-	got := ctx.known[strings.ToLower(c.key)]
+	return c.evalValues(o, set, where, ctx.known[strings.ToLower(c.key)])
+}
+
+// evalNull evaluates the Null operator: "use either true (the key doesn't
+// exist — it is null) or false (the key exists and its value is not null)".
+func (c condition) evalNull(presence int, where string) (verdict, string) {
+	v := no
+	for _, want := range c.values {
+		switch {
+		case strings.EqualFold(want, "true"):
+			v = v.or(truth(presence == 0))
+		case strings.EqualFold(want, "false"):
+			v = v.or(truth(presence == 1))
+		default:
+			return unknown, where + " has value " + quote(want) + ", not true or false"
+		}
+	}
+	return v, ""
+}
+
+// evalValues compares the request's values got for the key with the
+// condition's values, under the set operator set ("", ForAnyValue or
+// ForAllValues).
+func (c condition) evalValues(o operator, set, where string, got []string) (verdict, string) {
 	one := func(v string) (verdict, string) {
 		m, why := c.match(o.kind, v)
 		if o.negated {
