@@ -10,10 +10,12 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/watchkeeper/watchkeeper/pkg/account"
+	"github.com/watchkeeper/watchkeeper/pkg/region"
 )
 
 // Defaults for Options fields left zero.
@@ -237,7 +239,8 @@ func (o *observation) run(ctx context.Context) (account.Snapshot, error) {
 		return account.Snapshot{}, fmt.Errorf("get caller identity: %w", identErr)
 	}
 	o.account = aws.ToString(ident.Account)
-	o.partition = arnField(aws.ToString(ident.Arn), 1)
+	caller, _ := arn.Parse(aws.ToString(ident.Arn)) // the zero ARN when malformed
+	o.partition = caller.Partition
 	if o.partition == "" {
 		o.partition = "aws"
 	}
@@ -453,7 +456,7 @@ func (o *observation) selectRegions(out *ec2.DescribeRegionsOutput, listErr erro
 			// AWS lists only the caller's partition; an emulator may list
 			// every partition, and another partition's regions could never
 			// be reached with these credentials anyway.
-			if regionPartition(name) != o.partition {
+			if region.Partition(name) != o.partition {
 				continue
 			}
 			st := aws.ToString(r.OptInStatus)
@@ -535,31 +538,4 @@ func cause(err error) string {
 		return ae.ErrorCode()
 	}
 	return err.Error()
-}
-
-// arnField returns the i-th colon-separated field of an ARN
-// (1 partition, 2 service, 3 region, 4 account, 5 resource), or "".
-func arnField(arn string, i int) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return ""
-	}
-	return parts[i]
-}
-
-// regionPartition returns the partition a region name belongs to.
-func regionPartition(region string) string {
-	for _, p := range []struct{ prefix, partition string }{
-		{"cn-", "aws-cn"},
-		{"us-gov-", "aws-us-gov"},
-		{"us-isob-", "aws-iso-b"},
-		{"us-isof-", "aws-iso-f"},
-		{"us-iso-", "aws-iso"},
-		{"eu-isoe-", "aws-iso-e"},
-	} {
-		if strings.HasPrefix(region, p.prefix) {
-			return p.partition
-		}
-	}
-	return "aws"
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -20,27 +21,27 @@ import (
 // returns it, or nil when it was registered already. A log group in another
 // account is recorded with the reason it is not read: the controls must be
 // enforced in that account.
-func (o *observation) addLogGroup(arn string) *account.LogGroup {
-	if _, ok := o.logGroups[arn]; ok {
+func (o *observation) addLogGroup(groupARN string) *account.LogGroup {
+	if _, ok := o.logGroups[groupARN]; ok {
 		return nil
 	}
+	a, _ := arn.Parse(groupARN) // the zero ARN when malformed
 	lg := &account.LogGroup{
-		ARN:     arn,
-		Region:  arnField(arn, 3),
-		Account: arnField(arn, 4),
+		ARN:     groupARN,
+		Region:  a.Region,
+		Account: a.AccountID,
 		Filters: []account.MetricFilter{},
 		Alarms:  []account.Alarm{},
 	}
-	resource := arnField(arn, 5)
-	name, ok := strings.CutPrefix(resource, "log-group:")
+	name, ok := strings.CutPrefix(a.Resource, "log-group:")
 	switch {
 	case !ok || name == "" || lg.Region == "":
-		lg.Error = fmt.Sprintf("malformed CloudWatch Logs log group ARN %q", arn)
+		lg.Error = fmt.Sprintf("malformed CloudWatch Logs log group ARN %q", groupARN)
 	case lg.Account != o.account:
 		lg.Error = fmt.Sprintf("log group is in account %s, not the caller's account %s: the monitoring controls must be enforced in account %s", lg.Account, o.account, lg.Account)
 	}
 	lg.Name = name
-	o.logGroups[arn] = lg
+	o.logGroups[groupARN] = lg
 	return lg
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -18,7 +19,7 @@ import (
 // topicsOf starts reading every SNS topic a's actions notify.
 func (o *observation) topicsOf(ctx context.Context, wg *sync.WaitGroup, a account.Alarm) {
 	for _, action := range a.AlarmActions {
-		if arnField(action, 2) == "sns" {
+		if a, err := arn.Parse(action); err == nil && a.Service == "sns" {
 			o.readTopic(ctx, wg, action, false)
 		}
 	}
@@ -30,31 +31,32 @@ func (o *observation) topicsOf(ctx context.Context, wg *sync.WaitGroup, a accoun
 // compliant account it is the topic the alarms notify, read once. A
 // configured topic that does not exist is left out of the snapshot.
 func (o *observation) configuredTopic(ctx context.Context, wg *sync.WaitGroup, region string) {
-	arn := fmt.Sprintf("arn:%s:sns:%s:%s:%s", o.partition, region, o.account, o.in.opts.TopicName)
-	o.readTopic(ctx, wg, arn, true)
+	topicARN := arn.ARN{Partition: o.partition, Service: "sns", Region: region, AccountID: o.account, Resource: o.in.opts.TopicName}
+	o.readTopic(ctx, wg, topicARN.String(), true)
 }
 
 // readTopic reads a topic once per observation, concurrently with the
 // caller: its attributes and subscriptions together, then its KMS key.
-func (o *observation) readTopic(ctx context.Context, wg *sync.WaitGroup, arn string, dropIfMissing bool) {
+func (o *observation) readTopic(ctx context.Context, wg *sync.WaitGroup, topicARN string, dropIfMissing bool) {
 	o.mu.Lock()
-	if _, ok := o.topics[arn]; ok {
+	if _, ok := o.topics[topicARN]; ok {
 		o.mu.Unlock()
 		return
 	}
+	a, _ := arn.Parse(topicARN) // the zero ARN when malformed
 	t := &account.Topic{
-		ARN:           arn,
-		Region:        arnField(arn, 3),
-		Account:       arnField(arn, 4),
+		ARN:           topicARN,
+		Region:        a.Region,
+		Account:       a.AccountID,
 		Subscriptions: []account.Subscription{},
 	}
-	o.topics[arn] = t
+	o.topics[topicARN] = t
 	o.mu.Unlock()
 	wg.Go(func() {
 		o.fillTopic(ctx, t)
 		if dropIfMissing && !t.Exists && t.Error == "" {
 			o.mu.Lock()
-			delete(o.topics, arn)
+			delete(o.topics, topicARN)
 			o.mu.Unlock()
 		}
 	})
@@ -137,9 +139,8 @@ func (o *observation) topicKey(ctx context.Context, t *account.Topic) *account.T
 	region, keyAccount := t.Region, t.Account
 	k := &account.TopicKey{}
 	resource := ref
-	if arnField(ref, 2) == "kms" {
-		region, keyAccount = arnField(ref, 3), arnField(ref, 4)
-		resource = arnField(ref, 5)
+	if a, err := arn.Parse(ref); err == nil && a.Service == "kms" {
+		region, keyAccount, resource = a.Region, a.AccountID, a.Resource
 		k.KeyARN = ref
 	}
 	isAlias := strings.HasPrefix(resource, "alias/")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/watchkeeper/watchkeeper/pkg/account"
@@ -49,16 +50,17 @@ func (o *observation) describeTrails(ctx context.Context, r *account.Region) []*
 }
 
 func convertTrail(ct cttypes.Trail) account.Trail {
-	arn := aws.ToString(ct.TrailARN)
+	trailARN := aws.ToString(ct.TrailARN)
+	a, _ := arn.Parse(trailARN) // the zero ARN when malformed
 	home := aws.ToString(ct.HomeRegion)
 	if home == "" {
-		home = arnField(arn, 3)
+		home = a.Region
 	}
 	return account.Trail{
-		ARN:                 arn,
+		ARN:                 trailARN,
 		Name:                aws.ToString(ct.Name),
 		HomeRegion:          home,
-		OwnerAccount:        arnField(arn, 4),
+		OwnerAccount:        a.AccountID,
 		IsMultiRegion:       aws.ToBool(ct.IsMultiRegionTrail),
 		IsOrganizationTrail: aws.ToBool(ct.IsOrganizationTrail),
 		LogGroupARN:         strings.TrimSuffix(aws.ToString(ct.CloudWatchLogsLogGroupArn), ":*"),

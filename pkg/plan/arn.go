@@ -1,6 +1,10 @@
 package plan
 
-import "github.com/aws/aws-sdk-go-v2/aws/arn"
+import (
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+)
 
 // parseARN parses s with the SDK's ARN parser; ok is false for anything
 // that is not an ARN.
@@ -28,4 +32,19 @@ func kmsKeyRegion(key string) string {
 		return a.Region
 	}
 	return ""
+}
+
+// logGroupName is the name in a CloudWatch Logs log group ARN
+// (arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME, with or without the
+// ":*" suffix CloudTrail uses), or s itself when s is not one.
+func logGroupName(s string) string {
+	a, ok := parseARN(s)
+	if !ok {
+		return s
+	}
+	name, ok := strings.CutPrefix(a.Resource, "log-group:")
+	if !ok {
+		return s
+	}
+	return strings.TrimSuffix(name, ":*")
 }

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,22 +17,76 @@ import (
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
 
-// scenario is one account state with what Compute must conclude about it.
-type scenario struct {
-	name  string
-	opts  func(*plan.Options) // nil: options()
-	snap  func() model.Snapshot
+// row is one account state and what Compute must conclude about it, as
+// data. TestCompute checks every row the same way: statuses, codes,
+// regions, actions, warnings, then determinism and convergence (apply the
+// actions, plan again). Wording is not asserted here: a row with golden set
+// pins every reason in testdata/reasons/<name>.golden.
+type row struct {
+	name string
+	opts func(*plan.Options) // nil: options()
+	snap func() model.Snapshot
+	// status is each control's status by key; the key all sets every
+	// control not named. Unset controls must PASS.
+	status statusOf
+	// codes are the exact codes of each FAIL or ERROR control by key (all:
+	// every one not named). PASS and EXCLUDED controls never have codes.
+	codes codesOf
+	// regions is each region's status by name (all: every one not named);
+	// unset regions must PASS.
+	regions statusOf
+	// actions are the plan's actions as actionLines renders them, in plan
+	// order ("Kind Region Target[ protocol:endpoint]").
+	actions []string
+	// selectors is the complete selector set PutEventSelectors must write,
+	// when the row plans it.
+	selectors *model.Selectors
+	// warnings counts the plan's warnings beyond the catalog's own notes on
+	// its active controls.
+	warnings int
+	// after says what applying the actions leads to.
+	after afterApply
+	// golden pins the row's reasons (controls, regions, warnings, actions)
+	// in testdata/reasons/<name>.golden.
+	golden bool
+	// check asserts what does not fit the data above (action specs).
 	check func(t *testing.T, p plan.Plan)
-	// failsAfterApply is true when the account cannot become compliant by
-	// Watchkeeper's actions alone (a person must act); convergence then
-	// means zero actions, not compliance.
-	failsAfterApply bool
 }
 
-func (sc scenario) options() plan.Options {
+type (
+	statusOf map[string]plan.Status
+	codesOf  map[string][]string
+)
+
+// all is the key of statusOf and codesOf for everything not named.
+const all = "*"
+
+const (
+	pass     = plan.StatusPass
+	fail     = plan.StatusFail
+	errored  = plan.StatusError
+	excluded = plan.StatusExcluded
+)
+
+// afterApply is what applying a row's actions leads to. Whatever it is,
+// the next plan has no actions.
+type afterApply int
+
+const (
+	// converges: the account is compliant after one apply.
+	converges afterApply = iota
+	// convergesOnceConfirmed: compliant once a person confirms the
+	// subscriptions awaiting confirmation on Watchkeeper's topic.
+	convergesOnceConfirmed
+	// needsPerson: Watchkeeper's actions alone cannot make the account
+	// compliant; it is not compliant after apply.
+	needsPerson
+)
+
+func (r row) options() plan.Options {
 	o := options()
-	if sc.opts != nil {
-		sc.opts(&o)
+	if r.opts != nil {
+		r.opts(&o)
 	}
 	return o
 }
@@ -49,16 +105,6 @@ func actionLines(p plan.Plan) []string {
 	return out
 }
 
-func wantActions(t *testing.T, p plan.Plan, want ...string) {
-	t.Helper()
-	if want == nil {
-		want = []string{}
-	}
-	if diff := gocmp.Diff(want, actionLines(p)); diff != "" {
-		t.Errorf("actions mismatch (-want +got):\n%s", diff)
-	}
-}
-
 func result(t *testing.T, p plan.Plan, key string) plan.ControlResult {
 	t.Helper()
 	id := control(t, key).ID
@@ -69,45 +115,6 @@ func result(t *testing.T, p plan.Plan, key string) plan.ControlResult {
 	}
 	t.Fatalf("no result for control %s (%s)", id, key)
 	return plan.ControlResult{}
-}
-
-// wantStatus asserts the status of the controls named by key and that every
-// other control has status others ("" skips the others).
-func wantStatus(t *testing.T, p plan.Plan, others plan.Status, want map[string]plan.Status) {
-	t.Helper()
-	if len(p.Controls) != len(bench().Controls) {
-		t.Fatalf("got %d control results, want %d", len(p.Controls), len(bench().Controls))
-	}
-	for _, c := range bench().Controls {
-		r := result(t, p, c.Key)
-		w, named := want[c.Key]
-		if !named {
-			if others == "" {
-				continue
-			}
-			w = others
-		}
-		if r.Status != w {
-			t.Errorf("control %s (%s): status %s, want %s; reasons: %q", c.ID, c.Key, r.Status, w, r.Reasons)
-		}
-	}
-}
-
-func wantCode(t *testing.T, r plan.ControlResult, code string) {
-	t.Helper()
-	if !slices.Contains(r.Codes, code) {
-		t.Errorf("control %s: codes %q, want %s among them; reasons: %q", r.ID, r.Codes, code, r.Reasons)
-	}
-}
-
-func wantReason(t *testing.T, r plan.ControlResult, substrs ...string) {
-	t.Helper()
-	all := strings.Join(r.Reasons, "\n")
-	for _, s := range substrs {
-		if !strings.Contains(all, s) {
-			t.Errorf("control %s: reasons do not mention %q:\n%s", r.ID, s, all)
-		}
-	}
 }
 
 func action(t *testing.T, p plan.Plan, kind plan.Kind) plan.Action {
@@ -121,6 +128,111 @@ func action(t *testing.T, p plan.Plan, kind plan.Kind) plan.Action {
 	return plan.Action{}
 }
 
+func want[V any](m map[string]V, key string, dflt V) V {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	if v, ok := m[all]; ok {
+		return v
+	}
+	return dflt
+}
+
+// checkRow asserts everything r states as data about p.
+func checkRow(t *testing.T, r row, p plan.Plan) {
+	t.Helper()
+	if len(p.Controls) != len(bench().Controls) {
+		t.Fatalf("got %d control results, want %d", len(p.Controls), len(bench().Controls))
+	}
+	compliant := true
+	for _, c := range bench().Controls {
+		got := result(t, p, c.Key)
+		ws := want(r.status, c.Key, pass)
+		if got.Status != ws {
+			t.Errorf("control %s (%s): status %s, want %s; reasons: %q", c.ID, c.Key, got.Status, ws, got.Reasons)
+		}
+		var wc []string
+		if ws == fail || ws == errored {
+			wc = want(r.codes, c.Key, nil)
+		}
+		if !slices.Equal(got.Codes, wc) {
+			t.Errorf("control %s (%s): codes %q, want %q; reasons: %q", c.ID, c.Key, got.Codes, wc, got.Reasons)
+		}
+		compliant = compliant && (ws == pass || ws == excluded)
+	}
+	for _, reg := range p.Regions {
+		ws := want(r.regions, reg.Region, pass)
+		if reg.Status != ws {
+			t.Errorf("region %s: %s, want %s; reasons: %q", reg.Region, reg.Status, ws, reg.Reasons)
+		}
+		compliant = compliant && ws == pass
+	}
+	if p.Compliant() != compliant {
+		t.Errorf("Compliant() = %t, want %t", p.Compliant(), compliant)
+	}
+	wa := r.actions
+	if wa == nil {
+		wa = []string{}
+	}
+	if diff := gocmp.Diff(wa, actionLines(p)); diff != "" {
+		t.Errorf("actions mismatch (-want +got):\n%s", diff)
+	}
+	if r.selectors != nil {
+		if diff := gocmp.Diff(r.selectors, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
+			t.Errorf("selectors (-want +got):\n%s", diff)
+		}
+	}
+	opts := r.options()
+	n := len(p.Warnings)
+	for _, c := range opts.Benchmark.Controls {
+		if !slices.Contains(opts.Exclude, c.ID) {
+			n -= len(c.Warnings)
+		}
+	}
+	if n != r.warnings {
+		t.Errorf("%d warnings beyond the catalog's, want %d: %q", n, r.warnings, p.Warnings)
+	}
+}
+
+// renderReasons is every reason of p, for a person to read in a golden file.
+func renderReasons(p plan.Plan) []byte {
+	var b strings.Builder
+	b.WriteString("controls:\n")
+	for _, r := range p.Controls {
+		fmt.Fprintf(&b, "  %s %s", r.ID, r.Status)
+		if len(r.Codes) > 0 {
+			fmt.Fprintf(&b, " [%s]", strings.Join(r.Codes, " "))
+		}
+		b.WriteString("\n")
+		for _, s := range r.Reasons {
+			fmt.Fprintf(&b, "    - %s\n", s)
+		}
+	}
+	b.WriteString("regions:\n")
+	for _, r := range p.Regions {
+		fmt.Fprintf(&b, "  %s %s\n", r.Region, r.Status)
+		for _, s := range r.Reasons {
+			fmt.Fprintf(&b, "    - %s\n", s)
+		}
+	}
+	b.WriteString("warnings:\n")
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "  - %s\n", w)
+	}
+	b.WriteString("actions:\n")
+	for i, a := range p.Actions {
+		fmt.Fprintf(&b, "  %s\n    - %s\n", actionLines(p)[i], a.Reason)
+	}
+	return []byte(b.String())
+}
+
+var unsafeName = regexp.MustCompile(`[^a-z0-9.]+`)
+
+// goldenName is the file under testdata/reasons that pins a row's reasons.
+func goldenName(name string) string {
+	return filepath.Join("testdata", "reasons", strings.Trim(unsafeName.ReplaceAllString(strings.ToLower(name), "-"), "-")+".golden")
+}
+
 func filterTarget(c catalog.Control) string {
 	return "PutMetricFilter us-east-1 /aws/cloudtrail/main/" + prefix + c.Key
 }
@@ -129,86 +241,115 @@ func alarmTarget(c catalog.Control) string {
 	return "PutMetricAlarm us-east-1 arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + prefix + c.Key
 }
 
-// fullSetup is every action that sets monitoring up from scratch on the log
-// group /aws/cloudtrail/main, sorted as Compute sorts them.
-func fullSetup(lgName string) []string {
-	out := []string{"CreateTopic us-east-1 " + ourTopic}
-	var filters, alarms []string
-	for _, c := range bench().Controls {
-		filters = append(filters, "PutMetricFilter us-east-1 "+lgName+"/"+prefix+c.Key)
-		alarms = append(alarms, "PutMetricAlarm us-east-1 arn:aws:cloudwatch:us-east-1:123456789012:alarm:"+prefix+c.Key)
-	}
-	slices.Sort(filters)
-	slices.Sort(alarms)
-	out = append(out, filters...)
-	out = append(out, "Subscribe us-east-1 "+ourTopic+" email:"+email)
-	return append(out, alarms...)
+func topicIn(region string) string {
+	return "arn:aws:sns:" + region + ":123456789012:" + prefix + "cis-alarms"
 }
 
-// --- scenarios ---
+// monitoring is a filter on log group lg (but for controls whose filter is
+// in have) and an alarm in region for every control.
+func monitoring(region, lg string, have ...string) []string {
+	var out []string
+	for _, c := range bench().Controls {
+		if !slices.Contains(have, c.Key) {
+			out = append(out, "PutMetricFilter "+region+" "+lg+"/"+prefix+c.Key)
+		}
+		out = append(out, "PutMetricAlarm "+region+" arn:aws:cloudwatch:"+region+":123456789012:alarm:"+prefix+c.Key)
+	}
+	return out
+}
 
-func scenarios(t *testing.T) []scenario {
+// setup is monitoring plus the topic and its email subscription in region,
+// and the extra lines, sorted as Compute sorts them.
+func setup(region, lg string, extra ...string) []string {
+	out := append(monitoring(region, lg), "CreateTopic "+region+" "+topicIn(region), "Subscribe "+region+" "+topicIn(region)+" email:"+email)
+	out = append(out, extra...)
+	sortLines(out)
+	return out
+}
+
+// fullSetup is every action that sets monitoring up from scratch on log
+// group lgName in us-east-1, sorted as Compute sorts them.
+func fullSetup(lgName string) []string { return setup(home, lgName) }
+
+func trailLine(kind plan.Kind, name string) string {
+	return string(kind) + " us-east-1 " + trailARN(home, account, name)
+}
+
+// profileRewrites are our filters on trail "main" whose pattern differs
+// between the benchmark and Security Hub profiles.
+func profileRewrites(t *testing.T) []string {
+	var out []string
+	for _, c := range bench().Controls {
+		if c.PatternFor(catalog.ProfileSecurityHub) != c.PatternFor(catalog.ProfileBenchmark) {
+			out = append(out, filterTarget(c))
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("catalog: no control differs between profiles; the profile rows need one")
+	}
+	slices.Sort(out)
+	return out
+}
+
+// filtersWrite asserts every action writes our filter of its control with
+// the profile's pattern on the control's metric.
+func filtersWrite(profile catalog.Profile) func(t *testing.T, p plan.Plan) {
+	return func(t *testing.T, p plan.Plan) {
+		for _, a := range p.Actions {
+			if a.Kind != plan.PutMetricFilter {
+				continue
+			}
+			c := control(t, strings.TrimPrefix(a.Filter.FilterName, prefix))
+			if a.Filter.Pattern != c.PatternFor(profile) || a.Filter.MetricName != c.MetricName || a.Filter.Namespace != plan.DefaultNamespace {
+				t.Errorf("filter %+v, want the %s pattern of %s on its metric", a.Filter, profile, c.ID)
+			}
+		}
+	}
+}
+
+// --- rows ---
+
+func rows(t *testing.T) []row {
 	cmk := control(t, "cmk-disable-or-delete")
 	root := control(t, "root-account-usage")
 	orgs := control(t, "organizations-changes")
 	sgc := control(t, "security-group-changes")
 
-	var out []scenario
+	var out []row
 	out = append(out,
-		scenario{
-			name:            "empty account",
-			snap:            emptyAccount,
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				r := result(t, p, "cmk-disable-or-delete")
-				wantCode(t, r, plan.CodeMultiRegionNotPresent)
-				wantReason(t, r, "has no CloudTrail trail", "create a multi-region trail")
-				for _, reg := range p.Regions {
-					if reg.Status != plan.StatusFail {
-						t.Errorf("region %s: %s, want FAIL", reg.Region, reg.Status)
-					}
-				}
-				wantActions(t, p)
-				if p.Compliant() {
-					t.Error("empty account reported compliant")
-				}
-			},
+		row{
+			name:    "empty account",
+			snap:    emptyAccount,
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			after:   needsPerson,
+			golden:  true,
 		},
-		scenario{
+		row{
 			name: "compliant account",
 			snap: compliantAccount,
 			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				wantActions(t, p)
-				if !p.Compliant() {
-					t.Errorf("compliant account reported non-compliant: %+v", p.Controls)
-				}
-				if r := result(t, p, "cmk-disable-or-delete"); r.Where != mainLG || len(r.Codes) != 0 {
-					t.Errorf("PASS result: where %q codes %q, want where %s and no codes", r.Where, r.Codes, mainLG)
+				if r := result(t, p, "cmk-disable-or-delete"); r.Where != mainLG {
+					t.Errorf("PASS result: where %q, want %s", r.Where, mainLG)
 				}
 				if len(p.Regions) != 3 || p.Regions[0].Region != "eu-west-1" || p.Regions[2].Region != "us-west-2" {
 					t.Errorf("regions not sorted by name: %+v", p.Regions)
 				}
-				for _, reg := range p.Regions {
-					if reg.Status != plan.StatusPass {
-						t.Errorf("region %s: %s, want PASS", reg.Region, reg.Status)
-					}
-				}
 			},
 		},
-		scenario{
-			name:            "trail with an empty log group: full setup",
-			failsAfterApply: true, // the email subscription awaits confirmation
+		row{
+			name: "trail with an empty log group: full setup",
 			snap: func() model.Snapshot {
 				s := emptyAccount()
 				addTrail(&s, "main")
 				return s
 			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeFiltersNotPresent}},
+			actions: fullSetup("/aws/cloudtrail/main"),
+			after:   convergesOnceConfirmed, // the email subscription awaits confirmation
 			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				wantCode(t, result(t, p, "root-account-usage"), plan.CodeFiltersNotPresent)
-				wantActions(t, p, fullSetup("/aws/cloudtrail/main")...)
 				c := bench().Controls[0]
 				var f *plan.FilterSpec
 				for _, a := range p.Actions {
@@ -229,23 +370,21 @@ func scenarios(t *testing.T) []scenario {
 
 	// Each control's filter missing.
 	for _, c := range bench().Controls {
-		out = append(out, scenario{
+		out = append(out, row{
 			name: "filter missing " + c.ID,
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				dropFilter(&s, mainLG, prefix+c.Key)
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{c.Key: plan.StatusFail})
-				wantCode(t, result(t, p, c.Key), plan.CodeFiltersNotPresent)
-				wantActions(t, p, filterTarget(c))
-			},
+			status:  statusOf{c.Key: fail},
+			codes:   codesOf{c.Key: {plan.CodeFiltersNotPresent}},
+			actions: []string{filterTarget(c)},
 		})
 	}
 
 	out = append(out,
-		scenario{
+		row{
 			name: "our filter rewritten with a wrong pattern",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -258,18 +397,13 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusFail})
-				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeFilterNotValid)
-				wantReason(t, r, "Watchkeeper's metric filter "+prefix+cmk.Key)
-				wantActions(t, p, filterTarget(cmk))
-				if a := action(t, p, plan.PutMetricFilter); !strings.Contains(a.Reason, "rewrite") || a.Filter.Pattern != cmk.PatternFor(catalog.ProfileBenchmark) {
-					t.Errorf("PutMetricFilter %q pattern %q, want a rewrite to the benchmark pattern", a.Reason, a.Filter.Pattern)
-				}
-			},
+			status:  statusOf{cmk.Key: fail},
+			codes:   codesOf{cmk.Key: {plan.CodeFiltersNotPresent, plan.CodeFilterNotValid}},
+			actions: []string{filterTarget(cmk)},
+			golden:  true,
+			check:   filtersWrite(catalog.ProfileBenchmark),
 		},
-		scenario{
+		row{
 			name: "foreign filter with a wrong pattern is left alone",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -280,12 +414,11 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusFail})
-				wantActions(t, p, filterTarget(cmk))
-			},
+			status:  statusOf{cmk.Key: fail},
+			codes:   codesOf{cmk.Key: {plan.CodeFiltersNotPresent}},
+			actions: []string{filterTarget(cmk)},
 		},
-		scenario{
+		row{
 			name: "user's equivalent filter and alarm under other names pass",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -304,13 +437,9 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				wantReason(t, result(t, p, cmk.Key), "team-kms", "team-kms-alarm")
-				wantActions(t, p)
-			},
+			golden: true,
 		},
-		scenario{
+		row{
 			// Reviewer's D4: a filter publishing with dimensions emits only
 			// per-dimension series; a dimensionless alarm never fires.
 			name: "user's equivalent filter with dimensions does not count: our own filter and alarm are added",
@@ -331,18 +460,17 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
+			status:  statusOf{cmk.Key: fail},
+			codes:   codesOf{cmk.Key: {plan.CodeMetricMismatch}},
+			actions: []string{filterTarget(cmk), alarmTarget(cmk)},
+			golden:  true,
 			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusFail})
-				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeMetricMismatch)
-				wantReason(t, r, "team-kms-alarm", "without dimensions", "EventName=$.eventName", "gets no data")
-				wantActions(t, p, filterTarget(cmk), alarmTarget(cmk))
 				if a := action(t, p, plan.PutMetricAlarm).Alarm; a.MetricName != cmk.MetricName || a.Namespace != "CISBenchmark" {
 					t.Errorf("alarm %+v, want it on Watchkeeper's own dimensionless metric", a)
 				}
 			},
 		},
-		scenario{
+		row{
 			name: "user's equivalent filter without alarm: our alarm on their metric, no duplicate filter",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -355,16 +483,16 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
+			status:  statusOf{cmk.Key: fail},
+			codes:   codesOf{cmk.Key: {plan.CodeAlarmsNotPresent}},
+			actions: []string{alarmTarget(cmk)},
 			check: func(t *testing.T, p plan.Plan) {
-				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeAlarmsNotPresent)
-				wantActions(t, p, alarmTarget(cmk))
 				if a := action(t, p, plan.PutMetricAlarm).Alarm; a.MetricName != "KMS" || a.Namespace != "Team" || a.TopicARN != ourTopic {
 					t.Errorf("alarm %+v, want it on Team/KMS notifying %s", a, ourTopic)
 				}
 			},
 		},
-		scenario{
+		row{
 			name: "over-broad foreign filter does not count",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -379,15 +507,12 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{root.Key: plan.StatusFail})
-				r := result(t, p, root.Key)
-				wantCode(t, r, plan.CodeFilterTooBroad)
-				wantReason(t, r, "everything", "routine activity", "sits in ALARM")
-				wantActions(t, p, filterTarget(root), alarmTarget(root))
-			},
+			status:  statusOf{root.Key: fail},
+			codes:   codesOf{root.Key: {plan.CodeFiltersNotPresent, plan.CodeFilterTooBroad}},
+			actions: []string{filterTarget(root), alarmTarget(root)},
+			golden:  true,
 		},
-		scenario{
+		row{
 			name: "filter counting something other than events does not count",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -400,52 +525,45 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{sgc.Key: plan.StatusFail})
-				wantCode(t, result(t, p, sgc.Key), plan.CodeTransformationNotValid)
-				wantActions(t, p, filterTarget(sgc))
-			},
+			status:  statusOf{sgc.Key: fail},
+			codes:   codesOf{sgc.Key: {plan.CodeTransformationNotValid}},
+			actions: []string{filterTarget(sgc)},
 		},
-		scenario{
+		row{
 			name: "alarm missing",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				dropAlarm(&s, mainLG, prefix+orgs.Key)
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{orgs.Key: plan.StatusFail})
-				wantCode(t, result(t, p, orgs.Key), plan.CodeAlarmsNotPresent)
-				wantActions(t, p, alarmTarget(orgs))
-			},
+			status:  statusOf{orgs.Key: fail},
+			codes:   codesOf{orgs.Key: {plan.CodeAlarmsNotPresent}},
+			actions: []string{alarmTarget(orgs)},
 		},
-		scenario{
+		row{
 			name: "our alarm's actions disabled",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editAlarm(&s, mainLG, prefix+cmk.Key, func(a *model.Alarm) { a.ActionsEnabled = false })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusFail})
-				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeAlarmActionsNotValid)
-				wantReason(t, r, "actions disabled")
-				wantActions(t, p, "EnableAlarmActions us-east-1 arn:aws:cloudwatch:us-east-1:123456789012:alarm:"+prefix+cmk.Key)
-			},
+			status:  statusOf{cmk.Key: fail},
+			codes:   codesOf{cmk.Key: {plan.CodeAlarmActionsNotValid}},
+			actions: []string{"EnableAlarmActions us-east-1 arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + prefix + cmk.Key},
+			golden:  true,
 		},
-		scenario{
+		row{
 			name: "foreign alarm with actions disabled is not touched",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editAlarm(&s, mainLG, prefix+cmk.Key, func(a *model.Alarm) { a.Name = "team-kms"; a.ActionsEnabled = false })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantActions(t, p, alarmTarget(cmk))
-			},
+			status:  statusOf{cmk.Key: fail},
+			codes:   codesOf{cmk.Key: {plan.CodeAlarmActionsNotValid}},
+			actions: []string{alarmTarget(cmk)},
 		},
-		scenario{
+		row{
 			name: "our alarm notifies a deleted topic",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -454,27 +572,24 @@ func scenarios(t *testing.T) []scenario {
 				editAlarm(&s, mainLG, prefix+cmk.Key, func(a *model.Alarm) { a.AlarmActions = []string{gone} })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeAlarmActionsNotValid)
-				wantReason(t, r, "old-alerts, which does not exist")
-				wantActions(t, p, alarmTarget(cmk))
-			},
+			status:  statusOf{cmk.Key: fail},
+			codes:   codesOf{cmk.Key: {plan.CodeAlarmActionsNotValid}},
+			actions: []string{alarmTarget(cmk)},
+			golden:  true,
 		},
-		scenario{
+		row{
 			name: "our topic deleted: recreate and resubscribe, alarms untouched",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				s.Topics[ourTopic] = model.Topic{ARN: ourTopic, Region: home, Account: account, Exists: false}
 				return s
 			},
-			failsAfterApply: true, // the new email subscription awaits confirmation
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				wantActions(t, p, "CreateTopic us-east-1 "+ourTopic, "Subscribe us-east-1 "+ourTopic+" email:"+email)
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeAlarmActionsNotValid}},
+			actions: []string{"CreateTopic us-east-1 " + ourTopic, "Subscribe us-east-1 " + ourTopic + " email:" + email},
+			after:   convergesOnceConfirmed, // the new email subscription awaits confirmation
 		},
-		scenario{
+		row{
 			name: "topic without subscription, endpoint configured",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -484,52 +599,42 @@ func scenarios(t *testing.T) []scenario {
 			opts: func(o *plan.Options) {
 				o.Subscriptions = []plan.Endpoint{{Protocol: "sqs", Endpoint: "arn:aws:sqs:us-east-1:123456789012:alerts"}}
 			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeSubscriptionNotPresent}},
+			actions: []string{"Subscribe us-east-1 " + ourTopic + " sqs:arn:aws:sqs:us-east-1:123456789012:alerts"},
 			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				wantCode(t, result(t, p, cmk.Key), plan.CodeSubscriptionNotPresent)
-				wantActions(t, p, "Subscribe us-east-1 "+ourTopic+" sqs:arn:aws:sqs:us-east-1:123456789012:alerts")
 				if a := action(t, p, plan.Subscribe); len(a.Controls) != len(bench().Controls) {
 					t.Errorf("Subscribe serves %q, want every control", a.Controls)
 				}
 			},
 		},
-		scenario{
+		row{
 			name: "topic without subscription, none configured",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				addTopic(&s, ourTopic)
 				return s
 			},
-			opts:            func(o *plan.Options) { o.Subscriptions = nil },
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeSubscriptionNotPresent)
-				wantReason(t, r, "none is configured", "WATCHKEEPER_SUBSCRIPTIONS")
-				wantActions(t, p)
-			},
+			opts:   func(o *plan.Options) { o.Subscriptions = nil },
+			status: statusOf{all: fail},
+			codes:  codesOf{all: {plan.CodeSubscriptionNotPresent}},
+			after:  needsPerson,
+			golden: true,
 		},
-		scenario{
+		row{
 			name: "pending-only subscription is never re-subscribed",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				addTopic(&s, ourTopic, pending("email", email))
 				return s
 			},
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeSubscriptionNotPresent)
-				wantReason(t, r, "confirm the subscription sent to "+email)
-				wantActions(t, p)
-				if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "awaiting confirmation") }) {
-					t.Errorf("warnings %q do not mention the pending subscription", p.Warnings)
-				}
-			},
+			status:   statusOf{all: fail},
+			codes:    codesOf{all: {plan.CodeSubscriptionNotPresent}},
+			warnings: 1,
+			after:    convergesOnceConfirmed,
+			golden:   true,
 		},
-		scenario{
+		row{
 			name: "KMS topic whose key policy does not let CloudWatch use it",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -539,16 +644,12 @@ func scenarios(t *testing.T) []scenario {
 				s.Topics[ourTopic] = tp
 				return s
 			},
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeTopicKeyNotUsable)
-				wantReason(t, r, "key/1234", "cloudwatch.amazonaws.com", "kms:GenerateDataKey*")
-				wantActions(t, p)
-			},
+			status: statusOf{all: fail},
+			codes:  codesOf{all: {plan.CodeTopicKeyNotUsable}},
+			after:  needsPerson,
+			golden: true,
 		},
-		scenario{
+		row{
 			name: "topic encrypted with the AWS managed SNS key",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -558,15 +659,12 @@ func scenarios(t *testing.T) []scenario {
 				s.Topics[ourTopic] = tp
 				return s
 			},
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				r := result(t, p, root.Key)
-				wantCode(t, r, plan.CodeTopicKeyNotUsable)
-				wantReason(t, r, "alias/aws/sns", "customer managed key")
-			},
+			status: statusOf{all: fail},
+			codes:  codesOf{all: {plan.CodeTopicKeyNotUsable}},
+			after:  needsPerson,
+			golden: true,
 		},
-		scenario{
+		row{
 			name: "KMS key policy unreadable is ERROR, not FAIL",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -576,64 +674,51 @@ func scenarios(t *testing.T) []scenario {
 				s.Topics[ourTopic] = tp
 				return s
 			},
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusError, nil)
-				wantReason(t, result(t, p, cmk.Key), "AccessDeniedException")
-				wantActions(t, p)
-			},
+			status: statusOf{all: errored},
+			after:  needsPerson,
+			golden: true,
 		},
-		scenario{
+		row{
 			name: "logging stopped, safe healing",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *model.Trail) { tr.Status.IsLogging = false })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				wantCode(t, result(t, p, cmk.Key), plan.CodeMultiRegionNotPresent)
-				wantReason(t, result(t, p, cmk.Key), "is not logging")
-				wantActions(t, p, "StartLogging us-east-1 "+trailARN(home, account, "main"))
-				for _, reg := range p.Regions {
-					if reg.Status != plan.StatusFail {
-						t.Errorf("region %s: %s, want FAIL while the only trail is stopped", reg.Region, reg.Status)
-					}
-				}
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail}, // the only trail is stopped
+			actions: []string{trailLine(plan.StartLogging, "main")},
+			golden:  true,
 		},
-		scenario{
-			name:            "logging stopped, no healing",
-			opts:            func(o *plan.Options) { o.TrailHealing = plan.HealNone },
-			failsAfterApply: true,
+		row{
+			name: "logging stopped, no healing",
+			opts: func(o *plan.Options) { o.TrailHealing = plan.HealNone },
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *model.Trail) { tr.Status.IsLogging = false })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				wantReason(t, result(t, p, cmk.Key), "trail healing is none", "start-logging")
-				wantActions(t, p)
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			after:   needsPerson,
+			golden:  true,
 		},
-		scenario{
-			name:            "single-region trail, safe healing",
-			failsAfterApply: true,
+		row{
+			name: "single-region trail, safe healing",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *model.Trail) { tr.IsMultiRegion = false })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				r := result(t, p, cmk.Key)
-				wantCode(t, r, plan.CodeMultiRegionNotPresent)
-				wantReason(t, r, "single-region", "trail healing full would", "--is-multi-region-trail")
-				wantActions(t, p)
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			after:   needsPerson,
+			golden:  true,
 		},
-		scenario{
+		row{
 			name: "single-region trail, full healing",
 			opts: func(o *plan.Options) { o.TrailHealing = plan.HealFull },
 			snap: func() model.Snapshot {
@@ -641,14 +726,17 @@ func scenarios(t *testing.T) []scenario {
 				editTrail(&s, "main", func(tr *model.Trail) { tr.IsMultiRegion = false })
 				return s
 			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			actions: []string{trailLine(plan.UpdateTrail, "main")},
 			check: func(t *testing.T, p plan.Plan) {
-				wantActions(t, p, "UpdateTrail us-east-1 "+trailARN(home, account, "main"))
 				if a := action(t, p, plan.UpdateTrail); !a.Trail.MakeMultiRegion || a.Trail.LogGroupARN != "" {
 					t.Errorf("UpdateTrail spec %+v, want MakeMultiRegion only", a.Trail)
 				}
 			},
 		},
-		scenario{
+		row{
 			name: "management events off: a management selector is added, the data selector kept",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -660,20 +748,17 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				wantReason(t, result(t, p, root.Key), "does not record all (read and write) management events")
-				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"))
-				want := &model.Selectors{Classic: []model.ClassicSelector{{
-					ReadWriteType: "All", IncludeManagementEvents: false,
-					DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::bucket/"}}},
-				}, {ReadWriteType: "All", IncludeManagementEvents: true}}}
-				if diff := gocmp.Diff(want, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
-					t.Errorf("selectors (-want +got):\n%s", diff)
-				}
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			actions: []string{trailLine(plan.PutEventSelectors, "main")},
+			selectors: &model.Selectors{Classic: []model.ClassicSelector{{
+				ReadWriteType: "All", IncludeManagementEvents: false,
+				DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::bucket/"}}},
+			}, {ReadWriteType: "All", IncludeManagementEvents: true}}},
+			golden: true,
 		},
-		scenario{
+		row{
 			// Reviewer's D1: a write-only selector with S3 data events was
 			// widened to All, logging read data events of every bucket.
 			name: "write-only management plus S3 data events in one selector: never widened, a management selector is added",
@@ -687,24 +772,18 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"))
-				a := action(t, p, plan.PutEventSelectors)
-				want := &model.Selectors{Classic: []model.ClassicSelector{{
-					ReadWriteType: "WriteOnly", IncludeManagementEvents: true,
-					DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3"}}},
-				}, {ReadWriteType: "All", IncludeManagementEvents: true}}}
-				if diff := gocmp.Diff(want, a.Trail.Selectors); diff != "" {
-					t.Errorf("selectors (-want +got):\n%s", diff)
-				}
-				if !strings.Contains(a.Reason, "add a management-events-only selector") || !strings.Contains(a.Reason, "kept unchanged") {
-					t.Errorf("reason %q does not say a selector is added and the others kept", a.Reason)
-				}
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			actions: []string{trailLine(plan.PutEventSelectors, "main")},
+			selectors: &model.Selectors{Classic: []model.ClassicSelector{{
+				ReadWriteType: "WriteOnly", IncludeManagementEvents: true,
+				DataResources: []model.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3"}}},
+			}, {ReadWriteType: "All", IncludeManagementEvents: true}}},
+			golden: true,
 		},
-		scenario{
-			name:            "write-only data selectors filling all five slots: a person must act",
-			failsAfterApply: true,
+		row{
+			name: "write-only data selectors filling all five slots: a person must act",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *model.Trail) {
@@ -717,12 +796,13 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantReason(t, result(t, p, cmk.Key), "maximum of 5 event selectors", "never changes a data-event selector")
-				wantActions(t, p)
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			after:   needsPerson,
+			golden:  true,
 		},
-		scenario{
+		row{
 			name: "write-only management events plus a data selector: management selector fixed, others kept",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -734,17 +814,16 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				want := &model.Selectors{Classic: []model.ClassicSelector{
-					{ReadWriteType: "ReadOnly", DataResources: []model.DataResource{{Type: "AWS::Lambda::Function", Values: []string{"arn:aws:lambda"}}}},
-					{ReadWriteType: "All", IncludeManagementEvents: true},
-				}}
-				if diff := gocmp.Diff(want, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
-					t.Errorf("selectors (-want +got):\n%s", diff)
-				}
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			actions: []string{trailLine(plan.PutEventSelectors, "main")},
+			selectors: &model.Selectors{Classic: []model.ClassicSelector{
+				{ReadWriteType: "ReadOnly", DataResources: []model.DataResource{{Type: "AWS::Lambda::Function", Values: []string{"arn:aws:lambda"}}}},
+				{ReadWriteType: "All", IncludeManagementEvents: true},
+			}},
 		},
-		scenario{
+		row{
 			name: "kms.amazonaws.com excluded: only the CMK control fails",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -753,27 +832,19 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
+			status:  statusOf{cmk.Key: fail},
+			codes:   codesOf{cmk.Key: {plan.CodeMultiRegionNotPresent}},
+			actions: []string{trailLine(plan.PutEventSelectors, "main")}, // regions PASS: the KMS exclusion does not uncover them
+			selectors: &model.Selectors{Classic: []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
+				ExcludeManagementEventSources: []string{"rdsdata.amazonaws.com"}}}},
+			golden: true,
 			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusFail})
-				wantReason(t, result(t, p, cmk.Key), "excludes kms.amazonaws.com")
-				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"))
-				a := action(t, p, plan.PutEventSelectors)
-				want := &model.Selectors{Classic: []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
-					ExcludeManagementEventSources: []string{"rdsdata.amazonaws.com"}}}}
-				if diff := gocmp.Diff(want, a.Trail.Selectors); diff != "" {
-					t.Errorf("selectors (-want +got):\n%s", diff)
-				}
-				if diff := gocmp.Diff([]string{cmk.ID}, a.Controls); diff != "" {
+				if diff := gocmp.Diff([]string{cmk.ID}, action(t, p, plan.PutEventSelectors).Controls); diff != "" {
 					t.Errorf("PutEventSelectors controls (-want +got):\n%s", diff)
-				}
-				for _, reg := range p.Regions {
-					if reg.Status != plan.StatusPass {
-						t.Errorf("region %s: %s, want PASS (KMS exclusion does not uncover regions)", reg.Region, reg.Status)
-					}
 				}
 			},
 		},
-		scenario{
+		row{
 			// Reviewer's D6b: with every control excluded, nothing needed
 			// the trail, so the regions stayed FAIL forever.
 			name: "every control excluded, logging stopped and write-only selectors: region coverage still healed",
@@ -790,14 +861,11 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
+			status:    statusOf{all: excluded},
+			regions:   statusOf{all: fail},
+			actions:   []string{trailLine(plan.PutEventSelectors, "main"), trailLine(plan.StartLogging, "main")},
+			selectors: &model.Selectors{Classic: []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}},
 			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusExcluded, nil)
-				for _, reg := range p.Regions {
-					if reg.Status != plan.StatusFail {
-						t.Errorf("region %s: %s, want FAIL before healing", reg.Region, reg.Status)
-					}
-				}
-				wantActions(t, p, "PutEventSelectors us-east-1 "+trailARN(home, account, "main"), "StartLogging us-east-1 "+trailARN(home, account, "main"))
 				for _, a := range p.Actions {
 					if !a.Coverage || len(a.Controls) != 0 {
 						t.Errorf("%s: Coverage=%t controls=%v, want an action for region coverage only", a.Kind, a.Coverage, a.Controls)
@@ -805,9 +873,8 @@ func scenarios(t *testing.T) []scenario {
 				}
 			},
 		},
-		scenario{
-			name:            "every control excluded, single-region trail, safe healing: the region reasons say what full would do",
-			failsAfterApply: true,
+		row{
+			name: "every control excluded, single-region trail, safe healing: the region reasons say what full would do",
 			opts: func(o *plan.Options) {
 				for _, c := range bench().Controls {
 					o.Exclude = append(o.Exclude, c.ID)
@@ -818,52 +885,39 @@ func scenarios(t *testing.T) []scenario {
 				editTrail(&s, "main", func(tr *model.Trail) { tr.IsMultiRegion = false })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantActions(t, p)
-				for _, reg := range p.Regions {
-					if reg.Status != plan.StatusFail || !slices.ContainsFunc(reg.Reasons, func(r string) bool { return strings.Contains(r, "trail healing full would") }) {
-						t.Errorf("region %s: %s %q, want FAIL saying what full healing would do", reg.Region, reg.Status, reg.Reasons)
-					}
-				}
-			},
+			status:  statusOf{all: excluded},
+			regions: statusOf{all: fail},
+			after:   needsPerson,
+			golden:  true,
 		},
-		scenario{
-			name:            "kms.amazonaws.com excluded, CMK control excluded: nothing to do",
-			opts:            func(o *plan.Options) { o.Exclude = []string{cmk.ID} },
-			snap:            func() model.Snapshot { s := compliantAccount(); excludeKMS(&s); return s },
-			failsAfterApply: false,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusExcluded})
-				wantActions(t, p)
-				if !p.Compliant() {
-					t.Error("excluded control made the account non-compliant")
-				}
-			},
+		row{
+			name:   "kms.amazonaws.com excluded, CMK control excluded: nothing to do",
+			opts:   func(o *plan.Options) { o.Exclude = []string{cmk.ID} },
+			snap:   func() model.Snapshot { s := compliantAccount(); excludeKMS(&s); return s },
+			status: statusOf{cmk.Key: excluded},
 		},
-		scenario{
+		row{
 			name: "advanced selectors read-only, with a data selector",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *model.Trail) { tr.Selectors = advancedReadOnly() })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				want := &model.Selectors{Advanced: []model.AdvancedSelector{
-					{Name: "S3 data", FieldSelectors: []model.FieldSelector{
-						{Field: "eventCategory", Equals: []string{"Data"}},
-						{Field: "resources.type", Equals: []string{"AWS::S3::Object"}},
-					}},
-					{Name: "Management", FieldSelectors: []model.FieldSelector{
-						{Field: "eventCategory", Equals: []string{"Management"}},
-					}},
-				}}
-				if diff := gocmp.Diff(want, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
-					t.Errorf("selectors (-want +got):\n%s", diff)
-				}
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			actions: []string{trailLine(plan.PutEventSelectors, "main")},
+			selectors: &model.Selectors{Advanced: []model.AdvancedSelector{
+				{Name: "S3 data", FieldSelectors: []model.FieldSelector{
+					{Field: "eventCategory", Equals: []string{"Data"}},
+					{Field: "resources.type", Equals: []string{"AWS::S3::Object"}},
+				}},
+				{Name: "Management", FieldSelectors: []model.FieldSelector{
+					{Field: "eventCategory", Equals: []string{"Management"}},
+				}},
+			}},
 		},
-		scenario{
+		row{
 			name: "advanced selectors excluding kms: only CMK fails",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -875,31 +929,28 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusFail})
-				want := &model.Selectors{Advanced: []model.AdvancedSelector{{Name: "Management", FieldSelectors: []model.FieldSelector{
-					{Field: "eventCategory", Equals: []string{"Management"}},
-				}}}}
-				if diff := gocmp.Diff(want, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
-					t.Errorf("selectors (-want +got):\n%s", diff)
-				}
-			},
+			status:  statusOf{cmk.Key: fail},
+			codes:   codesOf{cmk.Key: {plan.CodeMultiRegionNotPresent}},
+			actions: []string{trailLine(plan.PutEventSelectors, "main")},
+			selectors: &model.Selectors{Advanced: []model.AdvancedSelector{{Name: "Management", FieldSelectors: []model.FieldSelector{
+				{Field: "eventCategory", Equals: []string{"Management"}},
+			}}}},
 		},
-		scenario{
-			name:            "advanced selectors read-only, no healing: reason says what safe would do",
-			opts:            func(o *plan.Options) { o.TrailHealing = plan.HealNone },
-			failsAfterApply: true,
+		row{
+			name: "advanced selectors read-only, no healing: reason says what safe would do",
+			opts: func(o *plan.Options) { o.TrailHealing = plan.HealNone },
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *model.Trail) { tr.Selectors = advancedReadOnly() })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantReason(t, result(t, p, cmk.Key), "trail healing is none", "would restore read and write management events")
-				wantActions(t, p)
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			after:   needsPerson,
+			golden:  true,
 		},
-		scenario{
+		row{
 			name: "trail without CloudWatch Logs, full healing with a configured log group",
 			opts: func(o *plan.Options) {
 				o.TrailHealing = plan.HealFull
@@ -911,33 +962,30 @@ func scenarios(t *testing.T) []scenario {
 				addTrail(&s, "main", func(tr *model.Trail) { tr.LogGroupARN, tr.LogsRoleARN = "", "" })
 				return s
 			},
-			failsAfterApply: true, // email subscription pending
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent, plan.CodeFiltersNotPresent}},
+			actions: setup(home, "watchkeeper-trail", trailLine(plan.UpdateTrail, "main")),
+			after:   convergesOnceConfirmed, // email subscription pending
 			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				want := append([]string{"UpdateTrail us-east-1 " + trailARN(home, account, "main")}, fullSetup("watchkeeper-trail")...)
-				sortLines(want)
-				wantActions(t, p, want...)
 				a := action(t, p, plan.UpdateTrail)
 				if a.Trail.MakeMultiRegion || a.Trail.LogGroupARN != lgARN(home, account, "watchkeeper-trail")+":*" || a.Trail.LogsRoleARN == "" {
 					t.Errorf("UpdateTrail spec %+v, want the configured log group and role attached", a.Trail)
 				}
 			},
 		},
-		scenario{
-			name:            "trail without CloudWatch Logs, safe healing",
-			failsAfterApply: true,
+		row{
+			name: "trail without CloudWatch Logs, safe healing",
 			snap: func() model.Snapshot {
 				s := emptyAccount()
 				addTrail(&s, "main", func(tr *model.Trail) { tr.LogGroupARN, tr.LogsRoleARN = "", "" })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				wantReason(t, result(t, p, cmk.Key), "does not deliver to CloudWatch Logs", "--trail-log-group-arn", "--trail-logs-role-arn", "WATCHKEEPER_TRAIL_LOG_GROUP_ARN")
-				wantActions(t, p)
-			},
+			status: statusOf{all: fail},
+			codes:  codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			after:  needsPerson,
+			golden: true,
 		},
-		scenario{
+		row{
 			name: "several trails, one qualifies: it is the target",
 			snap: func() model.Snapshot {
 				s := emptyAccount()
@@ -947,18 +995,12 @@ func scenarios(t *testing.T) []scenario {
 				addTrail(&s, "d-nologs", func(tr *model.Trail) { tr.LogGroupARN = "" })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				wantActions(t, p, fullSetup("/aws/cloudtrail/c-good")...)
-				for _, reg := range p.Regions {
-					if reg.Status != plan.StatusPass {
-						t.Errorf("region %s: %s, want PASS (c-good covers it)", reg.Region, reg.Status)
-					}
-				}
-			},
-			failsAfterApply: true,
+			status:  statusOf{all: fail}, // regions PASS: c-good covers them
+			codes:   codesOf{all: {plan.CodeFiltersNotPresent}},
+			actions: fullSetup("/aws/cloudtrail/c-good"),
+			after:   convergesOnceConfirmed,
 		},
-		scenario{
+		row{
 			name: "configured trail name wins over a better trail",
 			opts: func(o *plan.Options) { o.TrailName = "watchkeeper" },
 			snap: func() model.Snapshot {
@@ -967,69 +1009,43 @@ func scenarios(t *testing.T) []scenario {
 				addTrail(&s, "watchkeeper", func(tr *model.Trail) { tr.Status.IsLogging = false })
 				return s
 			},
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				want := append([]string{"StartLogging us-east-1 " + trailARN(home, account, "watchkeeper")}, fullSetup("/aws/cloudtrail/watchkeeper")...)
-				sortLines(want)
-				wantActions(t, p, want...)
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeFiltersNotPresent}},
+			actions: setup(home, "/aws/cloudtrail/watchkeeper", trailLine(plan.StartLogging, "watchkeeper")),
+			after:   convergesOnceConfirmed,
 		},
-		scenario{
-			name:            "organization trail of another account only",
-			failsAfterApply: true,
+		row{
+			name: "organization trail of another account only",
 			snap: func() model.Snapshot {
 				s := emptyAccount()
 				s.Trails = append(s.Trails, orgTrail())
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusError, nil)
-				wantReason(t, result(t, p, cmk.Key), "account "+other, "enforced there")
-				wantActions(t, p)
-				for _, reg := range p.Regions {
-					if reg.Status != plan.StatusPass {
-						t.Errorf("region %s: %s, want PASS (the organization trail covers it)", reg.Region, reg.Status)
-					}
-				}
-			},
+			status: statusOf{all: errored}, // regions PASS: the organization trail covers them
+			codes:  codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			after:  needsPerson,
+			golden: true,
 		},
-		scenario{
+		row{
 			name: "organization trail plus our own compliant trail",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				s.Trails = append(s.Trails, orgTrail())
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				wantActions(t, p)
-			},
 		},
-		scenario{
+		row{
 			name: "region with an error: that region ERROR, others evaluated",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				s.Regions[2].Error = "UnrecognizedClientException: The security token included in the request is invalid"
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				got := map[string]plan.Status{}
-				for _, r := range p.Regions {
-					got[r.Region] = r.Status
-				}
-				want := map[string]plan.Status{"eu-west-1": plan.StatusPass, "us-east-1": plan.StatusPass, "us-west-2": plan.StatusError}
-				if diff := gocmp.Diff(want, got); diff != "" {
-					t.Errorf("region statuses (-want +got):\n%s", diff)
-				}
-				if !strings.Contains(strings.Join(p.Regions[2].Reasons, " "), "UnrecognizedClientException") {
-					t.Errorf("region reasons %q do not carry the cause", p.Regions[2].Reasons)
-				}
-				wantActions(t, p)
-			},
-			failsAfterApply: true,
+			regions: statusOf{"us-west-2": errored},
+			after:   needsPerson,
+			golden:  true,
 		},
-		scenario{
+		row{
 			name: "log group unreadable: ERROR, nothing planned blind",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -1040,14 +1056,11 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusError, nil)
-				wantReason(t, result(t, p, cmk.Key), "logs:DescribeMetricFilters")
-				wantActions(t, p)
-			},
+			status: statusOf{all: errored},
+			after:  needsPerson,
+			golden: true,
 		},
-		scenario{
+		row{
 			name: "excluded controls get nothing planned",
 			opts: func(o *plan.Options) { o.Exclude = []string{cmk.ID, root.ID} },
 			snap: func() model.Snapshot {
@@ -1057,14 +1070,11 @@ func scenarios(t *testing.T) []scenario {
 				dropFilter(&s, mainLG, prefix+orgs.Key)
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{
-					cmk.Key: plan.StatusExcluded, root.Key: plan.StatusExcluded, orgs.Key: plan.StatusFail,
-				})
-				wantActions(t, p, filterTarget(orgs))
-			},
+			status:  statusOf{cmk.Key: excluded, root.Key: excluded, orgs.Key: fail},
+			codes:   codesOf{orgs.Key: {plan.CodeFiltersNotPresent}},
+			actions: []string{filterTarget(orgs)},
 		},
-		scenario{
+		row{
 			name: "securityhub profile writes the Security Hub string",
 			opts: func(o *plan.Options) { o.Profile = catalog.ProfileSecurityHub },
 			snap: func() model.Snapshot {
@@ -1072,54 +1082,29 @@ func scenarios(t *testing.T) []scenario {
 				addTrail(&s, "main")
 				return s
 			},
-			failsAfterApply: true,
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeFiltersNotPresent}},
+			actions: fullSetup("/aws/cloudtrail/main"),
+			after:   convergesOnceConfirmed,
 			check: func(t *testing.T, p plan.Plan) {
-				for _, a := range p.Actions {
-					if a.Kind != plan.PutMetricFilter {
-						continue
-					}
-					c := control(t, strings.TrimPrefix(a.Filter.FilterName, prefix))
-					if a.Filter.Pattern != c.PatternFor(catalog.ProfileSecurityHub) {
-						t.Errorf("filter %s pattern %q, want the securityhub profile's %q", a.Filter.FilterName, a.Filter.Pattern, c.PatternFor(catalog.ProfileSecurityHub))
-					}
-				}
+				filtersWrite(catalog.ProfileSecurityHub)(t, p)
 				c := control(t, "cmk-disable-or-delete")
 				if c.PatternFor(catalog.ProfileSecurityHub) == c.PatternFor(catalog.ProfileBenchmark) {
-					t.Fatalf("catalog: CMK control has the same pattern in both profiles; this test needs them to differ")
+					t.Fatalf("catalog: CMK control has the same pattern in both profiles; this row needs them to differ")
 				}
 			},
 		},
-		scenario{
+		row{
 			// Reviewer's D5: our filters kept the benchmark text, so Security
 			// Hub's exact-string check kept failing.
-			name: "securityhub profile on a benchmark-profile account: our filters rewritten to the Security Hub strings, still PASS",
-			opts: func(o *plan.Options) { o.Profile = catalog.ProfileSecurityHub },
-			snap: compliantAccount,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				var want []string
-				for _, c := range bench().Controls {
-					if c.PatternFor(catalog.ProfileSecurityHub) != c.PatternFor(catalog.ProfileBenchmark) {
-						want = append(want, filterTarget(c))
-					}
-				}
-				if len(want) == 0 {
-					t.Fatal("catalog: no control differs between profiles; this test needs one")
-				}
-				slices.Sort(want)
-				wantActions(t, p, want...)
-				for _, a := range p.Actions {
-					c := control(t, strings.TrimPrefix(a.Filter.FilterName, prefix))
-					if a.Filter.Pattern != c.PatternFor(catalog.ProfileSecurityHub) || a.Filter.MetricName != c.MetricName || a.Filter.Namespace != plan.DefaultNamespace {
-						t.Errorf("filter %+v, want the Security Hub string on the same metric", a.Filter)
-					}
-					if !strings.Contains(a.Reason, "exact Security Hub string") {
-						t.Errorf("reason %q", a.Reason)
-					}
-				}
-			},
+			name:    "securityhub profile on a benchmark-profile account: our filters rewritten to the Security Hub strings, still PASS",
+			opts:    func(o *plan.Options) { o.Profile = catalog.ProfileSecurityHub },
+			snap:    compliantAccount,
+			actions: profileRewrites(t),
+			golden:  true,
+			check:   filtersWrite(catalog.ProfileSecurityHub),
 		},
-		scenario{
+		row{
 			name: "benchmark profile on a securityhub-profile account: our filters rewritten back",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -1131,20 +1116,10 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				if len(p.Actions) == 0 {
-					t.Fatal("no rewrite back to the benchmark text")
-				}
-				for _, a := range p.Actions {
-					c := control(t, strings.TrimPrefix(a.Filter.FilterName, prefix))
-					if a.Kind != plan.PutMetricFilter || a.Filter.Pattern != c.PatternFor(catalog.ProfileBenchmark) {
-						t.Errorf("action %s %+v, want our filter rewritten to the benchmark text", a.Kind, a.Filter)
-					}
-				}
-			},
+			actions: profileRewrites(t),
+			check:   filtersWrite(catalog.ProfileBenchmark),
 		},
-		scenario{
+		row{
 			name: "securityhub profile never rewrites a person's filter",
 			opts: func(o *plan.Options) { o.Profile = catalog.ProfileSecurityHub },
 			snap: func() model.Snapshot {
@@ -1159,40 +1134,27 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				for _, a := range p.Actions {
-					if a.Filter != nil && strings.HasPrefix(a.Filter.FilterName, "team-") {
-						t.Errorf("rewrote a person's filter: %+v", a.Filter)
-					}
-				}
-			},
 		},
-		scenario{
+		row{
 			name: "new endpoint configured on a compliant account: subscribe only",
 			opts: func(o *plan.Options) {
 				o.Subscriptions = append(o.Subscriptions, plan.Endpoint{Protocol: "lambda", Endpoint: "arn:aws:lambda:us-east-1:123456789012:function:pager"})
 			},
-			snap: compliantAccount,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				wantActions(t, p, "Subscribe us-east-1 "+ourTopic+" lambda:arn:aws:lambda:us-east-1:123456789012:function:pager")
-			},
+			snap:    compliantAccount,
+			actions: []string{"Subscribe us-east-1 " + ourTopic + " lambda:arn:aws:lambda:us-east-1:123456789012:function:pager"},
 		},
-		scenario{
-			name:            "our topic unreadable: nothing created or subscribed blind",
-			failsAfterApply: true,
+		row{
+			name: "our topic unreadable: nothing created or subscribed blind",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				s.Topics[ourTopic] = model.Topic{ARN: ourTopic, Region: home, Account: account, Error: "AuthorizationError: sns:GetTopicAttributes"}
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusError, nil)
-				wantReason(t, result(t, p, cmk.Key), "AuthorizationError")
-				wantActions(t, p)
-			},
+			status: statusOf{all: errored},
+			after:  needsPerson,
+			golden: true,
 		},
-		scenario{
+		row{
 			name: "unparseable filters: ours is rewritten and named, a foreign one is ignored",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -1207,62 +1169,48 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{cmk.Key: plan.StatusFail})
-				r := result(t, p, cmk.Key)
-				wantReason(t, r, prefix+cmk.Key, "does not parse")
-				if strings.Contains(strings.Join(r.Reasons, " "), "app-errors") {
-					t.Errorf("reasons mention the unrelated foreign filter: %q", r.Reasons)
-				}
-				wantActions(t, p, filterTarget(cmk))
-			},
+			status:  statusOf{cmk.Key: fail},
+			codes:   codesOf{cmk.Key: {plan.CodeFiltersNotPresent, plan.CodeFilterNotValid}},
+			actions: []string{filterTarget(cmk)},
+			golden:  true,
 		},
-		scenario{
+		row{
+			// One event never reaches a Sum of 5, and breaching missing
+			// data keeps the alarm in ALARM (CloudWatch User Guide,
+			// "Configuring how CloudWatch alarms treat missing data").
 			name: "our alarm drifted to a threshold one event never reaches and breaching missing data: FAIL, rewritten",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *model.Alarm) { a.Threshold = 5; a.TreatMissingData = "breaching" })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				// One event never reaches a Sum of 5, and breaching missing
-				// data keeps the alarm in ALARM (CloudWatch User Guide,
-				// "Configuring how CloudWatch alarms treat missing data").
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{sgc.Key: plan.StatusFail})
-				wantCode(t, result(t, p, sgc.Key), plan.CodeAlarmConditionNotValid)
-				wantActions(t, p, alarmTarget(sgc))
-			},
+			status:  statusOf{sgc.Key: fail},
+			codes:   codesOf{sgc.Key: {plan.CodeAlarmConditionNotValid}},
+			actions: []string{alarmTarget(sgc)},
 		},
-		scenario{
+		row{
 			name: "our alarm drifted but it still notifies: PASS, and restored to its definition",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *model.Alarm) { a.Period = 60 })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				wantActions(t, p, alarmTarget(sgc))
-			},
+			actions: []string{alarmTarget(sgc)},
 		},
-		scenario{
+		row{
 			name: "our alarm's definition drifted and its actions are disabled: rewritten, not just enabled",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editAlarm(&s, mainLG, prefix+sgc.Key, func(a *model.Alarm) { a.Period = 3600; a.ActionsEnabled = false })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, map[string]plan.Status{sgc.Key: plan.StatusFail})
-				wantActions(t, p, alarmTarget(sgc))
-				if a := action(t, p, plan.PutMetricAlarm); !strings.Contains(a.Reason, "3600") {
-					t.Errorf("rewrite reason %q does not say what drifted", a.Reason)
-				}
-			},
+			status:  statusOf{sgc.Key: fail},
+			codes:   codesOf{sgc.Key: {plan.CodeAlarmActionsNotValid}},
+			actions: []string{alarmTarget(sgc)},
+			golden:  true,
 		},
-		scenario{
-			name:            "five classic data selectors: management events cannot be added",
-			failsAfterApply: true,
+		row{
+			name: "five classic data selectors: management events cannot be added",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *model.Trail) {
@@ -1274,28 +1222,27 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantReason(t, result(t, p, cmk.Key), "maximum of 5 event selectors")
-				wantActions(t, p)
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			after:   needsPerson,
+			golden:  true,
 		},
-		scenario{
+		row{
 			name: "no selectors at all: a management selector is added",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *model.Trail) { tr.Selectors = &model.Selectors{} })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				want := &model.Selectors{Classic: []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}}
-				if diff := gocmp.Diff(want, action(t, p, plan.PutEventSelectors).Trail.Selectors); diff != "" {
-					t.Errorf("selectors (-want +got):\n%s", diff)
-				}
-			},
+			status:    statusOf{all: fail},
+			codes:     codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions:   statusOf{all: fail},
+			actions:   []string{trailLine(plan.PutEventSelectors, "main")},
+			selectors: &model.Selectors{Classic: []model.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}},
 		},
-		scenario{
-			name:            "trail status unreadable: ERROR, nothing guessed",
-			failsAfterApply: true,
+		row{
+			name: "trail status unreadable: ERROR, nothing guessed",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *model.Trail) {
@@ -1303,49 +1250,35 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusError, nil)
-				wantReason(t, result(t, p, cmk.Key), "cloudtrail:GetTrailStatus")
-				wantActions(t, p)
-				for _, reg := range p.Regions {
-					if reg.Status != plan.StatusError {
-						t.Errorf("region %s: %s, want ERROR while the only trail's status is unknown", reg.Region, reg.Status)
-					}
-				}
-			},
+			status:  statusOf{all: errored},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: errored}, // the only trail's status is unknown
+			after:   needsPerson,
+			golden:  true,
 		},
-		scenario{
+		row{
 			name: "CloudWatch Logs delivery error is a warning, not a failure",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editTrail(&s, "main", func(tr *model.Trail) { tr.Status.LatestCloudWatchLogsDeliveryError = "AccessDeniedException" })
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				wantActions(t, p)
-				if !slices.ContainsFunc(p.Warnings, func(w string) bool {
-					return strings.Contains(w, "delivery error") && strings.Contains(w, "not by itself a failure")
-				}) {
-					t.Errorf("warnings %q do not report the delivery error", p.Warnings)
-				}
-			},
+			warnings: 1,
+			golden:   true,
 		},
-		scenario{
+		row{
 			name: "trail's log group deleted, safe healing: FAIL, nothing planned",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				editLG(&s, mainLG, func(g *model.LogGroup) { g.Exists, g.Filters, g.Alarms = false, nil, nil })
 				return s
 			},
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				wantReason(t, result(t, p, cmk.Key), "which does not exist")
-				wantActions(t, p)
-			},
+			status: statusOf{all: fail},
+			codes:  codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			after:  needsPerson,
+			golden: true,
 		},
-		scenario{
+		row{
 			name: "organization trail whose log group this account can read and is compliant",
 			snap: func() model.Snapshot {
 				s := emptyAccount()
@@ -1363,26 +1296,18 @@ func scenarios(t *testing.T) []scenario {
 				addTopic(&s, topic, model.Subscription{ARN: topic + ":1", Protocol: "email", Endpoint: "soc@example.com"})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				wantActions(t, p)
-			},
 		},
-		scenario{
+		row{
 			name: "pending subscription on someone else's topic is a warning",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				addTopic(&s, "arn:aws:sns:us-east-1:123456789012:team", pending("email", "team@example.com"))
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantActions(t, p)
-				if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "team@example.com") }) {
-					t.Errorf("warnings %q do not mention the pending subscription", p.Warnings)
-				}
-			},
+			warnings: 1,
+			golden:   true,
 		},
-		scenario{
+		row{
 			name: "single-region trail without logs, full healing: one UpdateTrail does both",
 			opts: func(o *plan.Options) {
 				o.TrailHealing = plan.HealFull
@@ -1396,22 +1321,25 @@ func scenarios(t *testing.T) []scenario {
 				addTrail(&s, "main", func(tr *model.Trail) { tr.IsMultiRegion, tr.LogGroupARN = false, "" })
 				return s
 			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent, plan.CodeFiltersNotPresent}},
+			regions: statusOf{all: fail},
+			actions: func() []string {
+				out := append(monitoring(home, "watchkeeper-trail"), "CreateTopic us-east-1 "+ourTopic, trailLine(plan.UpdateTrail, "main"),
+					"Subscribe us-east-1 "+ourTopic+" sqs:arn:aws:sqs:us-east-1:123456789012:alerts")
+				sortLines(out)
+				return out
+			}(),
 			check: func(t *testing.T, p plan.Plan) {
-				var ups []plan.Action
-				for _, a := range p.Actions {
-					if a.Kind == plan.UpdateTrail {
-						ups = append(ups, a)
-					}
-				}
-				if len(ups) != 1 || !ups[0].Trail.MakeMultiRegion || ups[0].Trail.LogGroupARN != lgARN(home, account, "watchkeeper-trail")+":*" {
-					t.Fatalf("UpdateTrail actions %+v, want one that makes the trail multi-region and attaches the log group (\":*\" form)", ups)
+				if a := action(t, p, plan.UpdateTrail); !a.Trail.MakeMultiRegion || a.Trail.LogGroupARN != lgARN(home, account, "watchkeeper-trail")+":*" {
+					t.Errorf("UpdateTrail spec %+v, want one that makes the trail multi-region and attaches the log group (\":*\" form)", a.Trail)
 				}
 				if ct := action(t, p, plan.CreateTopic); ct.Topic.KMSKeyID != "alias/watchkeeper" || ct.Topic.Tags["ManagedBy"] != "watchkeeper" {
 					t.Errorf("CreateTopic spec %+v, want the configured KMS key and the ManagedBy tag", ct.Topic)
 				}
 			},
 		},
-		scenario{
+		row{
 			name: "trail's log group deleted, full healing with a configured log group: attached",
 			opts: func(o *plan.Options) {
 				o.TrailHealing = plan.HealFull
@@ -1423,17 +1351,22 @@ func scenarios(t *testing.T) []scenario {
 				editLG(&s, mainLG, func(g *model.LogGroup) { g.Exists, g.Filters, g.Alarms = false, nil, nil })
 				return s
 			},
-			failsAfterApply: true, // email subscription pending
+			status: statusOf{all: fail},
+			codes:  codesOf{all: {plan.CodeMultiRegionNotPresent, plan.CodeFiltersNotPresent}},
+			actions: func() []string {
+				out := append(monitoring(home, "watchkeeper-trail"), trailLine(plan.UpdateTrail, "main"))
+				sortLines(out)
+				return out
+			}(),
+			// The topic and its confirmed subscriber survive, so one apply
+			// converges.
 			check: func(t *testing.T, p plan.Plan) {
 				if a := action(t, p, plan.UpdateTrail); a.Trail.LogGroupARN == "" || a.Trail.MakeMultiRegion {
 					t.Errorf("UpdateTrail spec %+v, want the configured log group attached", a.Trail)
 				}
-				if a := action(t, p, plan.PutMetricFilter); a.Filter.LogGroupName != "watchkeeper-trail" {
-					t.Errorf("filters go to %q, want the attached log group", a.Filter.LogGroupName)
-				}
 			},
 		},
-		scenario{
+		row{
 			name: "two qualifying trails: the home region's is the target",
 			snap: func() model.Snapshot {
 				s := emptyAccount()
@@ -1441,12 +1374,14 @@ func scenarios(t *testing.T) []scenario {
 				addTrail(&s, "b-home")
 				return s
 			},
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				wantActions(t, p, fullSetup("/aws/cloudtrail/b-home")...)
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeFiltersNotPresent}},
+			actions: fullSetup("/aws/cloudtrail/b-home"),
+			after:   convergesOnceConfirmed,
 		},
-		scenario{
+		row{
+			// Every action goes to the trail in eu-west-1, and the existing
+			// filter is not written again.
 			name: "two qualifying trails: the one holding Watchkeeper's filters is the target",
 			snap: func() model.Snapshot {
 				s := emptyAccount()
@@ -1456,23 +1391,18 @@ func scenarios(t *testing.T) []scenario {
 				editLG(&s, euLG, func(g *model.LogGroup) { g.Filters = append(g.Filters, ownFilter(cmk, catalog.ProfileBenchmark)) })
 				return s
 			},
-			failsAfterApply: true,
-			check: func(t *testing.T, p plan.Plan) {
-				for _, a := range p.Actions {
-					if a.Region != "eu-west-1" {
-						t.Errorf("action %s %s in %s, want every action on the trail in eu-west-1", a.Kind, a.Target, a.Region)
-					}
-				}
-				for _, a := range p.Actions {
-					if a.Kind == plan.PutMetricFilter && a.Filter.FilterName == prefix+cmk.Key {
-						t.Errorf("the existing filter %s is written again", a.Filter.FilterName)
-					}
-				}
-			},
+			status: statusOf{all: fail},
+			codes:  codesOf{all: {plan.CodeFiltersNotPresent}, cmk.Key: {plan.CodeAlarmsNotPresent, plan.CodeFiltersNotPresent}},
+			actions: func() []string {
+				out := append(monitoring("eu-west-1", "/aws/cloudtrail/a-abroad", cmk.Key),
+					"CreateTopic eu-west-1 "+topicIn("eu-west-1"), "Subscribe eu-west-1 "+topicIn("eu-west-1")+" email:"+email)
+				sortLines(out)
+				return out
+			}(),
+			after: convergesOnceConfirmed,
 		},
-		scenario{
-			name:            "topic key ARN of another region: the topic there is created without it, warned",
-			failsAfterApply: true, // the new email subscription awaits confirmation
+		row{
+			name: "topic key ARN of another region: the topic there is created without it, warned",
 			opts: func(o *plan.Options) {
 				o.TopicKMSKeyID = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 			},
@@ -1481,21 +1411,20 @@ func scenarios(t *testing.T) []scenario {
 				addTrail(&s, "main", inEU)
 				return s
 			},
+			status:   statusOf{all: fail},
+			codes:    codesOf{all: {plan.CodeFiltersNotPresent}},
+			actions:  setup("eu-west-1", "/aws/cloudtrail/main"),
+			warnings: 1,
+			after:    convergesOnceConfirmed, // the new email subscription awaits confirmation
+			golden:   true,
 			check: func(t *testing.T, p plan.Plan) {
-				ct := action(t, p, plan.CreateTopic)
-				if ct.Region != "eu-west-1" || ct.Topic.KMSKeyID != "" {
-					t.Errorf("CreateTopic in %s with key %q, want eu-west-1 without the us-east-1 key", ct.Region, ct.Topic.KMSKeyID)
-				}
-				if !slices.ContainsFunc(p.Warnings, func(w string) bool {
-					return strings.Contains(w, "is in us-east-1") && strings.Contains(w, "configure a key in eu-west-1")
-				}) {
-					t.Errorf("warnings %q do not say the topic in eu-west-1 needs a key there", p.Warnings)
+				if ct := action(t, p, plan.CreateTopic); ct.Topic.KMSKeyID != "" {
+					t.Errorf("CreateTopic with key %q, want none: the configured key is in us-east-1", ct.Topic.KMSKeyID)
 				}
 			},
 		},
-		scenario{
-			name:            "topic key ARN of the topic's region: used",
-			failsAfterApply: true, // the new email subscription awaits confirmation
+		row{
+			name: "topic key ARN of the topic's region: used",
 			opts: func(o *plan.Options) {
 				o.TopicKMSKeyID = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 			},
@@ -1504,31 +1433,32 @@ func scenarios(t *testing.T) []scenario {
 				addTrail(&s, "main")
 				return s
 			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeFiltersNotPresent}},
+			actions: fullSetup("/aws/cloudtrail/main"),
+			after:   convergesOnceConfirmed, // the new email subscription awaits confirmation
 			check: func(t *testing.T, p plan.Plan) {
 				if ct := action(t, p, plan.CreateTopic); ct.Topic.KMSKeyID != "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" {
 					t.Errorf("CreateTopic key %q, want the configured key of its region", ct.Topic.KMSKeyID)
 				}
-				if slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "regional") }) {
-					t.Errorf("unexpected key-region warning: %q", p.Warnings)
-				}
 			},
 		},
-		scenario{
-			name:            "configured topic key is the AWS managed SNS key: warned",
-			opts:            func(o *plan.Options) { o.TopicKMSKeyID = "alias/aws/sns" },
-			failsAfterApply: true,
+		row{
+			name: "configured topic key is the AWS managed SNS key: warned",
+			opts: func(o *plan.Options) { o.TopicKMSKeyID = "alias/aws/sns" },
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				delete(s.Topics, ourTopic)
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "alias/aws/sns") }) {
-					t.Errorf("warnings %q do not flag the unusable key", p.Warnings)
-				}
-			},
+			status:   statusOf{all: fail},
+			codes:    codesOf{all: {plan.CodeAlarmActionsNotValid}},
+			actions:  []string{"CreateTopic us-east-1 " + ourTopic, "Subscribe us-east-1 " + ourTopic + " email:" + email},
+			warnings: 1,
+			after:    needsPerson,
+			golden:   true,
 		},
-		scenario{
+		row{
 			name: "advanced data selector only: a management selector is appended",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
@@ -1537,60 +1467,45 @@ func scenarios(t *testing.T) []scenario {
 				})
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusFail, nil)
-				got := action(t, p, plan.PutEventSelectors).Trail.Selectors
-				want := &model.Selectors{Advanced: []model.AdvancedSelector{
-					advancedReadOnly().Advanced[0],
-					{Name: "Management events", FieldSelectors: []model.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}},
-				}}
-				if diff := gocmp.Diff(want, got); diff != "" {
-					t.Errorf("selectors (-want +got):\n%s", diff)
-				}
-			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			actions: []string{trailLine(plan.PutEventSelectors, "main")},
+			selectors: &model.Selectors{Advanced: []model.AdvancedSelector{
+				advancedReadOnly().Advanced[0],
+				{Name: "Management events", FieldSelectors: []model.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}},
+			}},
 		},
-		scenario{
+		row{
 			name: "a second, empty qualifying trail does not distract from the compliant one",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				addTrail(&s, "a-other")
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				wantActions(t, p)
-			},
 		},
-		scenario{
-			name: "configured trail name that does not exist: warned, best trail targeted",
-			opts: func(o *plan.Options) { o.TrailName = "gone" },
-			snap: compliantAccount,
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusPass, nil)
-				wantActions(t, p)
-				if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "configured trail gone does not exist") }) {
-					t.Errorf("warnings %q do not flag the missing trail", p.Warnings)
-				}
-			},
+		row{
+			name:     "configured trail name that does not exist: warned, best trail targeted",
+			opts:     func(o *plan.Options) { o.TrailName = "gone" },
+			snap:     compliantAccount,
+			warnings: 1,
+			golden:   true,
 		},
-		scenario{
-			name:            "trail's log group not observed: ERROR, nothing planned blind",
-			failsAfterApply: true,
+		row{
+			name: "trail's log group not observed: ERROR, nothing planned blind",
 			snap: func() model.Snapshot {
 				s := compliantAccount()
 				delete(s.LogGroups, mainLG)
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantStatus(t, p, plan.StatusError, nil)
-				wantReason(t, result(t, p, cmk.Key), "was not observed")
-				wantActions(t, p)
-			},
+			status: statusOf{all: errored},
+			codes:  codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			after:  needsPerson,
+			golden: true,
 		},
-		scenario{
-			name:            "configured trail owned by another account is never targeted",
-			opts:            func(o *plan.Options) { o.TrailName = "org"; o.TrailHealing = plan.HealFull },
-			failsAfterApply: true,
+		row{
+			name: "configured trail owned by another account is never targeted",
+			opts: func(o *plan.Options) { o.TrailName = "org"; o.TrailHealing = plan.HealFull },
 			snap: func() model.Snapshot {
 				s := emptyAccount()
 				tr := orgTrail()
@@ -1599,12 +1514,12 @@ func scenarios(t *testing.T) []scenario {
 				addTrail(&s, "main")
 				return s
 			},
-			check: func(t *testing.T, p plan.Plan) {
-				wantActions(t, p, fullSetup("/aws/cloudtrail/main")...)
-				if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "owned by account "+other) }) {
-					t.Errorf("warnings %q do not explain why the configured trail is not targeted", p.Warnings)
-				}
-			},
+			status:   statusOf{all: fail},
+			codes:    codesOf{all: {plan.CodeFiltersNotPresent}},
+			actions:  fullSetup("/aws/cloudtrail/main"),
+			warnings: 1,
+			after:    convergesOnceConfirmed,
+			golden:   true,
 		},
 	)
 	return out
@@ -1662,18 +1577,105 @@ func sortLines(lines []string) {
 	})
 }
 
+// TestCompute checks every row: its data, its golden reasons, that Compute
+// never mutates its input and is deterministic on shuffled input, and that
+// it converges: applying the plan and planning again yields zero actions
+// and, as the row says, a compliant account.
 func TestCompute(t *testing.T) {
-	for _, sc := range scenarios(t) {
-		t.Run(sc.name, func(t *testing.T) {
-			s := sc.snap()
+	for _, r := range rows(t) {
+		t.Run(r.name, func(t *testing.T) {
+			opts := r.options()
+			s := r.snap()
 			before := clone(t, s)
-			p := plan.Compute(sc.options(), s)
+			p := plan.Compute(opts, s)
 			if diff := gocmp.Diff(before, s); diff != "" {
 				t.Fatalf("Compute mutated its snapshot (-before +after):\n%s", diff)
 			}
-			sc.check(t, p)
+			checkRow(t, r, p)
+			if r.golden {
+				compareGolden(t, goldenName(r.name), renderReasons(p))
+			}
+			if r.check != nil {
+				r.check(t, p)
+			}
 			checkInvariants(t, p)
+
+			for seed := range uint64(3) {
+				if diff := gocmp.Diff(p, plan.Compute(opts, shuffled(r.snap(), seed))); diff != "" {
+					t.Fatalf("plan differs for shuffled input (seed %d) (-first +again):\n%s", seed, diff)
+				}
+			}
+
+			after := applyActions(t, r.snap(), p.Actions)
+			again := plan.Compute(opts, after)
+			if len(again.Actions) != 0 {
+				t.Fatalf("after applying %d actions, the next plan still has %q", len(p.Actions), actionLines(again))
+			}
+			switch r.after {
+			case converges:
+				wantCompliant(t, "after apply", again)
+			case convergesOnceConfirmed:
+				if again.Compliant() {
+					t.Fatal("compliant after apply, before anyone confirmed a subscription: the row should say converges")
+				}
+				confirmOurs(after)
+				again = plan.Compute(opts, after)
+				if len(again.Actions) != 0 {
+					t.Fatalf("after confirmation, the next plan has %q", actionLines(again))
+				}
+				wantCompliant(t, "after confirmation", again)
+			case needsPerson:
+				if again.Compliant() {
+					t.Fatal("compliant after apply, yet the row says a person must act")
+				}
+			}
 		})
+	}
+}
+
+func wantCompliant(t *testing.T, when string, p plan.Plan) {
+	t.Helper()
+	if p.Compliant() {
+		return
+	}
+	var bad []string
+	for _, r := range p.Controls {
+		if r.Status != plan.StatusPass && r.Status != plan.StatusExcluded {
+			bad = append(bad, fmt.Sprintf("%s %s %q", r.ID, r.Status, r.Reasons))
+		}
+	}
+	for _, r := range p.Regions {
+		if r.Status != plan.StatusPass {
+			bad = append(bad, fmt.Sprintf("%s %s %q", r.Region, r.Status, r.Reasons))
+		}
+	}
+	t.Fatalf("not compliant %s:\n%s", when, strings.Join(bad, "\n"))
+}
+
+// confirmOurs confirms, as a person would, every subscription awaiting
+// confirmation on Watchkeeper's topics.
+func confirmOurs(s model.Snapshot) {
+	for arn, tp := range s.Topics {
+		if !strings.HasPrefix(mustARN(arn).Resource, prefix) {
+			continue
+		}
+		for i := range tp.Subscriptions {
+			tp.Subscriptions[i].ARN = arn + ":confirmed"
+		}
+		tp.ConfirmedSubscriptions, tp.PendingSubscriptions = len(tp.Subscriptions), 0
+		s.Topics[arn] = tp
+	}
+}
+
+// TestRowNames: every row has a distinct name, and so its own golden file.
+func TestRowNames(t *testing.T) {
+	seen := map[string]string{}
+	for _, r := range rows(t) {
+		g := goldenName(r.name)
+		if prev, ok := seen[g]; ok {
+			t.Errorf("rows %q and %q share %s", prev, r.name, g)
+		}
+		seen[g] = r.name
 	}
 }
 
@@ -1714,21 +1716,6 @@ func checkInvariants(t *testing.T, p plan.Plan) {
 	}
 }
 
-// TestDeterministic: the same account, observed in any order, gives the same plan.
-func TestDeterministic(t *testing.T) {
-	for _, sc := range scenarios(t) {
-		t.Run(sc.name, func(t *testing.T) {
-			want := plan.Compute(sc.options(), sc.snap())
-			for seed := range uint64(3) {
-				s := shuffled(sc.snap(), seed)
-				if diff := gocmp.Diff(want, plan.Compute(sc.options(), s)); diff != "" {
-					t.Fatalf("plan differs for shuffled input (seed %d) (-first +again):\n%s", seed, diff)
-				}
-			}
-		})
-	}
-}
-
 func shuffled(s model.Snapshot, seed uint64) model.Snapshot {
 	r := rand.New(rand.NewPCG(seed, 42))
 	r.Shuffle(len(s.Trails), func(i, j int) { s.Trails[i], s.Trails[j] = s.Trails[j], s.Trails[i] })
@@ -1739,70 +1726,6 @@ func shuffled(s model.Snapshot, seed uint64) model.Snapshot {
 		s.LogGroups[k] = lg
 	}
 	return s
-}
-
-// TestConverges: applying a plan and planning again yields zero actions,
-// and, unless a person must act, a compliant account.
-func TestConverges(t *testing.T) {
-	for _, sc := range scenarios(t) {
-		t.Run(sc.name, func(t *testing.T) {
-			opts := sc.options()
-			p := plan.Compute(opts, sc.snap())
-			after := applyActions(t, sc.snap(), p.Actions)
-			again := plan.Compute(opts, after)
-			if len(again.Actions) != 0 {
-				t.Fatalf("after applying %d actions, the next plan still has %q", len(p.Actions), actionLines(again))
-			}
-			if !sc.failsAfterApply && !again.Compliant() {
-				var bad []string
-				for _, r := range again.Controls {
-					if r.Status != plan.StatusPass && r.Status != plan.StatusExcluded {
-						bad = append(bad, fmt.Sprintf("%s %s %q", r.ID, r.Status, r.Reasons))
-					}
-				}
-				t.Fatalf("not compliant after apply: %s", strings.Join(bad, "\n"))
-			}
-		})
-	}
-}
-
-// TestConvergesWithConfirmation: once a person confirms the pending email
-// subscription, every scenario that only waited on that is compliant with
-// zero actions.
-func TestConvergesWithConfirmation(t *testing.T) {
-	for _, name := range []string{
-		"trail with an empty log group: full setup",
-		"our topic deleted: recreate and resubscribe, alarms untouched",
-		"trail without CloudWatch Logs, full healing with a configured log group",
-		"several trails, one qualifies: it is the target",
-	} {
-		t.Run(name, func(t *testing.T) {
-			sc := find(t, name)
-			opts := sc.options()
-			after := applyActions(t, sc.snap(), plan.Compute(opts, sc.snap()).Actions)
-			tp := after.Topics[ourTopic]
-			for i := range tp.Subscriptions {
-				tp.Subscriptions[i].ARN = ourTopic + ":confirmed"
-			}
-			tp.ConfirmedSubscriptions, tp.PendingSubscriptions = len(tp.Subscriptions), 0
-			after.Topics[ourTopic] = tp
-			again := plan.Compute(opts, after)
-			if len(again.Actions) != 0 || !again.Compliant() {
-				t.Fatalf("after confirmation: %d actions %q, compliant %t: %+v", len(again.Actions), actionLines(again), again.Compliant(), again.Controls)
-			}
-		})
-	}
-}
-
-func find(t *testing.T, name string) scenario {
-	t.Helper()
-	for _, sc := range scenarios(t) {
-		if sc.name == name {
-			return sc
-		}
-	}
-	t.Fatalf("no scenario %q", name)
-	return scenario{}
 }
 
 func TestCompareIDs(t *testing.T) {

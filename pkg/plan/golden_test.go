@@ -13,7 +13,7 @@ import (
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+var update = flag.Bool("update", false, "rewrite testdata/*.golden and testdata/reasons/*.golden")
 
 // TestGoldenPlan pins the whole plan (reasons, codes, specs) for an account
 // that drifted in several ways at once: the trail stopped logging and
@@ -39,9 +39,17 @@ func TestGoldenPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", "drift.plan.golden")
+	compareGolden(t, filepath.Join("testdata", "drift.plan.golden"), append(got, '\n'))
+}
+
+// compareGolden compares got with the golden file at path, or rewrites the
+// file under -update.
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

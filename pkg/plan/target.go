@@ -156,11 +156,3 @@ func betterCandidate(a, b *trailFacts, account string) bool {
 	}
 	return a.t.ARN < b.t.ARN
 }
-
-func logGroupName(arn string) string {
-	_, name, ok := strings.Cut(arn, ":log-group:")
-	if !ok {
-		return arn
-	}
-	return strings.TrimSuffix(name, ":*")
-}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	model "github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
@@ -89,8 +91,8 @@ func addTrail(s *model.Snapshot, name string, mods ...func(*model.Trail)) string
 	if tr.LogGroupARN != "" {
 		if _, ok := s.LogGroups[tr.LogGroupARN]; !ok {
 			s.LogGroups[tr.LogGroupARN] = model.LogGroup{
-				ARN: tr.LogGroupARN, Name: lgName(tr.LogGroupARN), Region: arnField(tr.LogGroupARN, 3),
-				Account: arnField(tr.LogGroupARN, 4), Exists: true,
+				ARN: tr.LogGroupARN, Name: lgName(tr.LogGroupARN), Region: mustARN(tr.LogGroupARN).Region,
+				Account: mustARN(tr.LogGroupARN).AccountID, Exists: true,
 				Filters: []model.MetricFilter{}, Alarms: []model.Alarm{},
 			}
 		}
@@ -109,18 +111,19 @@ func lgName(arn string) string {
 	return strings.TrimSuffix(n, ":*")
 }
 
-func arnField(arn string, i int) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) <= i {
-		return ""
+// mustARN parses s, an ARN the test itself wrote.
+func mustARN(s string) arn.ARN {
+	a, err := arn.Parse(s)
+	if err != nil {
+		panic(fmt.Sprintf("test ARN %q: %v", s, err))
 	}
-	return parts[i]
+	return a
 }
 
 // addTopic adds an existing topic with the given subscriptions; an ARN of
 // "PendingConfirmation" marks one unconfirmed.
 func addTopic(s *model.Snapshot, arn string, subs ...model.Subscription) *model.Topic {
-	t := model.Topic{ARN: arn, Region: arnField(arn, 3), Account: arnField(arn, 4), Exists: true, Subscriptions: []model.Subscription{}}
+	t := model.Topic{ARN: arn, Region: mustARN(arn).Region, Account: mustARN(arn).AccountID, Exists: true, Subscriptions: []model.Subscription{}}
 	for _, sub := range subs {
 		t.Subscriptions = append(t.Subscriptions, sub)
 		if sub.Confirmed() {
@@ -311,7 +314,7 @@ func applyActions(t *testing.T, in model.Snapshot, actions []plan.Action) model.
 			if !ok || !tp.Exists {
 				t.Fatalf("Subscribe to missing topic %s", sp.TopicARN)
 			}
-			if !strings.HasPrefix(arnField(sp.TopicARN, 5), prefix) {
+			if !strings.HasPrefix(mustARN(sp.TopicARN).Resource, prefix) {
 				t.Fatalf("Subscribe to topic %s that Watchkeeper does not own", sp.TopicARN)
 			}
 			for _, sub := range tp.Subscriptions {
@@ -354,7 +357,7 @@ func applyActions(t *testing.T, in model.Snapshot, actions []plan.Action) model.
 				al.TopicARN == "" || al.Tags["ManagedBy"] != "watchkeeper" {
 				t.Fatalf("PutMetricAlarm: definition %+v differs from the contract", al)
 			}
-			if arnField(al.TopicARN, 3) != a.Region {
+			if mustARN(al.TopicARN).Region != a.Region {
 				t.Fatalf("PutMetricAlarm in %s notifies topic %s in another region", a.Region, al.TopicARN)
 			}
 			written := false
@@ -428,7 +431,7 @@ func applyActions(t *testing.T, in model.Snapshot, actions []plan.Action) model.
 				arn := strings.TrimSuffix(a.Trail.LogGroupARN, ":*")
 				tr.LogGroupARN, tr.LogsRoleARN = arn, a.Trail.LogsRoleARN
 				if _, ok := s.LogGroups[arn]; !ok {
-					s.LogGroups[arn] = model.LogGroup{ARN: arn, Name: lgName(arn), Region: arnField(arn, 3), Account: arnField(arn, 4),
+					s.LogGroups[arn] = model.LogGroup{ARN: arn, Name: lgName(arn), Region: mustARN(arn).Region, Account: mustARN(arn).AccountID,
 						Exists: true, Filters: []model.MetricFilter{}, Alarms: []model.Alarm{}}
 				}
 			}

@@ -1,6 +1,10 @@
 package policy
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+)
 
 // CloudWatch is the service principal that publishes alarm notifications
 // to Amazon SNS.
@@ -129,8 +133,8 @@ func cloudWatchRequest(action, resource, account, alarmARN string) Request {
 		"aws:PrincipalIsAWSService": {"true"},
 		"aws:ViaAWSService":         {"false"},
 	}
-	if seg, ok := arnSegments(alarmARN); ok && account == "" {
-		account = seg[4]
+	if a, err := arn.Parse(alarmARN); err == nil && account == "" {
+		account = a.AccountID
 	}
 	if account != "" {
 		ctx["aws:SourceAccount"] = []string{account}
@@ -138,8 +142,8 @@ func cloudWatchRequest(action, resource, account, alarmARN string) Request {
 	if alarmARN != "" {
 		ctx["aws:SourceArn"] = []string{alarmARN}
 	}
-	if seg, ok := arnSegments(resource); ok && seg[4] != "" {
-		ctx["aws:ResourceAccount"] = []string{seg[4]}
+	if a, err := arn.Parse(resource); err == nil && a.AccountID != "" {
+		ctx["aws:ResourceAccount"] = []string{a.AccountID}
 	}
 	return Request{
 		Service:  CloudWatch,

@@ -1,6 +1,10 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+)
 
 // verdict is a three-valued truth: a part of a statement matches (yes),
 // does not (no), or cannot be decided from what is known (unknown).
@@ -73,15 +77,6 @@ func glob(pattern, s string) bool {
 	return p == len(pattern)
 }
 
-// arnSegments splits an ARN into its six colon-separated segments
-// (partition, service, region, account and resource after "arn"); the
-// resource segment keeps any further colons. ok is false for a string that
-// is not shaped like an ARN.
-func arnSegments(s string) (seg []string, ok bool) {
-	seg = strings.SplitN(s, ":", 6)
-	return seg, len(seg) == 6 && seg[0] == "arn"
-}
-
 // arnMatch compares an ARN with a pattern segment by segment, each segment
 // a case-sensitive glob: "Each of the six colon-delimited components of the
 // ARN is checked separately and each can include multi-character match
@@ -89,23 +84,21 @@ func arnSegments(s string) (seg []string, ok bool) {
 // "IAM JSON policy elements: Condition operators", ARN condition operators;
 // "IAM JSON policy elements: Resource" says the same of Resource
 // wildcards: they apply "within ARN segments (the parts separated by
-// colons)"). A pattern that is not shaped like an ARN is unknown: how AWS
+// colons)"). Pattern and ARN are both split by arn.Parse: the first
+// segment is the literal "arn", and the resource segment keeps any further
+// colons. A pattern that is not shaped like an ARN is unknown: how AWS
 // treats it is not documented.
-func arnMatch(pattern, arn string) (verdict, string) {
-	p, ok := arnSegments(pattern)
-	if !ok {
+func arnMatch(pattern, resource string) (verdict, string) {
+	p, err := arn.Parse(pattern)
+	if err != nil {
 		return unknown, "pattern " + quote(pattern) + " is not an ARN"
 	}
-	a, ok := arnSegments(arn)
-	if !ok {
+	a, err := arn.Parse(resource)
+	if err != nil {
 		return no, ""
 	}
-	for i := range p {
-		if !glob(p[i], a[i]) {
-			return no, ""
-		}
-	}
-	return yes, ""
+	return truth(glob(p.Partition, a.Partition) && glob(p.Service, a.Service) && glob(p.Region, a.Region) &&
+		glob(p.AccountID, a.AccountID) && glob(p.Resource, a.Resource)), ""
 }
 
 // matchAction reports whether an Action or NotAction pattern matches the
@@ -134,7 +127,7 @@ func matchResource(patterns []string, resource string, vars bool) (verdict, stri
 		case vars && strings.Contains(p, "${"):
 			w, reason = unknown, "resource "+quote(p)+" uses a policy variable"
 		default:
-			if _, ok := arnSegments(resource); !ok {
+			if _, err := arn.Parse(resource); err != nil {
 				w, reason = unknown, "request resource "+quote(resource)+" is not an ARN"
 			} else {
 				w, reason = arnMatch(p, resource)

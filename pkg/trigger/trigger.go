@@ -23,6 +23,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/watchkeeper/watchkeeper/pkg/truncate"
 )
 
@@ -259,11 +260,11 @@ type roleID struct{ partition, account, name string }
 
 // parseRoleARN splits "arn:aws:iam::123456789012:role/path/Name".
 func parseRoleARN(s string) (roleID, bool) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || parts[3] != "" || parts[4] == "" {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "iam" || a.Region != "" || a.AccountID == "" {
 		return roleID{}, false
 	}
-	res, ok := strings.CutPrefix(parts[5], "role/")
+	res, ok := strings.CutPrefix(a.Resource, "role/")
 	if !ok {
 		return roleID{}, false
 	}
@@ -271,16 +272,16 @@ func parseRoleARN(s string) (roleID, bool) {
 	if name == "" {
 		return roleID{}, false
 	}
-	return roleID{parts[1], parts[4], name}, true
+	return roleID{a.Partition, a.AccountID, name}, true
 }
 
 // parseAssumedRoleARN splits "arn:aws:sts::123456789012:assumed-role/Name/Session".
 func parseAssumedRoleARN(s string) (roleID, bool) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sts" || parts[4] == "" {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "sts" || a.AccountID == "" {
 		return roleID{}, false
 	}
-	res, ok := strings.CutPrefix(parts[5], "assumed-role/")
+	res, ok := strings.CutPrefix(a.Resource, "assumed-role/")
 	if !ok {
 		return roleID{}, false
 	}
@@ -288,7 +289,7 @@ func parseAssumedRoleARN(s string) (roleID, bool) {
 	if !ok || name == "" || session == "" {
 		return roleID{}, false
 	}
-	return roleID{parts[1], parts[4], name}, true
+	return roleID{a.Partition, a.AccountID, name}, true
 }
 
 // DecodeError says why an event was rejected. Field is a JSON path such as

@@ -47,6 +47,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
 )
 
@@ -370,20 +371,22 @@ func (a *auditor) onLogGroup(ctx context.Context, t trail, prescribed []string) 
 	return false, why, steps, nil
 }
 
-// logGroupName extracts NewGroup from arn:aws:logs:<region>:<account>:log-group:NewGroup:*.
-func logGroupName(arn string) string {
-	_, name, ok := strings.Cut(arn, ":log-group:")
-	if !ok {
-		return arn
+// logGroupName extracts NewGroup from arn:aws:logs:<region>:<account>:log-group:NewGroup:*,
+// or returns s itself when it is not a log group ARN.
+func logGroupName(s string) string {
+	if a, err := arn.Parse(s); err == nil {
+		if name, ok := strings.CutPrefix(a.Resource, "log-group:"); ok {
+			return strings.TrimSuffix(name, ":*")
+		}
 	}
-	return strings.TrimSuffix(name, ":*")
+	return s
 }
 
-// arnRegion returns the region field of arn, or def when it has none.
-func arnRegion(arn, def string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[3] == "" {
-		return def
+// arnRegion returns the region field of the ARN s, or def when s is not an
+// ARN or has no region.
+func arnRegion(s, def string) string {
+	if a, err := arn.Parse(s); err == nil && a.Region != "" {
+		return a.Region
 	}
-	return parts[3]
+	return def
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -33,11 +34,11 @@ func (w *World) EncryptTopic(ctx context.Context, topicARN, kmsKeyID string) err
 }
 
 func (w *World) setTopicAttribute(ctx context.Context, topicARN, name, value string) error {
-	region := arnPart(topicARN, 3)
-	if region == "" {
+	a, err := arn.Parse(topicARN)
+	if err != nil || a.Region == "" {
 		return fmt.Errorf("set %s: %q is not a topic ARN", name, topicARN)
 	}
-	_, err := sns.NewFromConfig(w.cfg(region)).SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{
+	_, err = sns.NewFromConfig(w.cfg(a.Region)).SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{
 		TopicArn: aws.String(topicARN), AttributeName: aws.String(name), AttributeValue: aws.String(value),
 	})
 	if err != nil {
@@ -67,7 +68,8 @@ func AccountOnlyKeyPolicy(account string) string {
 // DisableKey disables the KMS key keyARN (KMS DisableKey; its KeyState
 // becomes Disabled).
 func (w *World) DisableKey(ctx context.Context, keyARN string) error {
-	_, err := kms.NewFromConfig(w.cfg(arnPart(keyARN, 3))).DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(keyID(keyARN))})
+	a, _ := arn.Parse(keyARN) // the zero ARN when keyARN is not an ARN
+	_, err := kms.NewFromConfig(w.cfg(a.Region)).DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(keyID(keyARN))})
 	if err != nil {
 		return fmt.Errorf("disable key %s: %w", keyARN, err)
 	}
@@ -77,7 +79,8 @@ func (w *World) DisableKey(ctx context.Context, keyARN string) error {
 // ScheduleKeyDeletion schedules the KMS key keyARN for deletion after days
 // (7 to 30) days; its KeyState becomes PendingDeletion.
 func (w *World) ScheduleKeyDeletion(ctx context.Context, keyARN string, days int32) error {
-	_, err := kms.NewFromConfig(w.cfg(arnPart(keyARN, 3))).ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{
+	a, _ := arn.Parse(keyARN) // the zero ARN when keyARN is not an ARN
+	_, err := kms.NewFromConfig(w.cfg(a.Region)).ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{
 		KeyId: aws.String(keyID(keyARN)), PendingWindowInDays: aws.Int32(days),
 	})
 	if err != nil {
@@ -88,7 +91,8 @@ func (w *World) ScheduleKeyDeletion(ctx context.Context, keyARN string, days int
 
 // KeyState returns the KeyState of keyARN (KMS DescribeKey).
 func (w *World) KeyState(ctx context.Context, keyARN string) (string, error) {
-	out, err := kms.NewFromConfig(w.cfg(arnPart(keyARN, 3))).DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyARN)})
+	a, _ := arn.Parse(keyARN) // the zero ARN when keyARN is not an ARN
+	out, err := kms.NewFromConfig(w.cfg(a.Region)).DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyARN)})
 	if err != nil {
 		return "", fmt.Errorf("describe key %s: %w", keyARN, err)
 	}
@@ -166,18 +170,10 @@ func AnomalyDetectionAlarmSpec(ctl catalog.Control, namespace, metricName, alarm
 // EnableKey, ScheduleKeyDeletion, CancelKeyDeletion) take only the id, so
 // World sends the id.
 func keyID(keyARN string) string {
-	if _, id, ok := strings.Cut(keyARN, ":key/"); ok {
-		return id
+	if a, err := arn.Parse(keyARN); err == nil {
+		if id, ok := strings.CutPrefix(a.Resource, "key/"); ok {
+			return id
+		}
 	}
 	return keyARN
-}
-
-// arnPart returns field i of arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
-// ("" when arn has fewer fields).
-func arnPart(arn string, i int) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) <= i {
-		return ""
-	}
-	return parts[i]
 }

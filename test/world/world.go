@@ -27,6 +27,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -494,9 +495,13 @@ func orDefault(s, def string) string {
 }
 
 // logGroupNameFromARN returns the name in
-// arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME.
-func logGroupNameFromARN(arn string) string {
-	if _, name, ok := strings.Cut(arn, ":log-group:"); ok {
+// arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME, or "".
+func logGroupNameFromARN(groupARN string) string {
+	a, err := arn.Parse(groupARN)
+	if err != nil {
+		return ""
+	}
+	if name, ok := strings.CutPrefix(a.Resource, "log-group:"); ok {
 		return name
 	}
 	return ""
