@@ -14,8 +14,12 @@ import (
 // a number (AWS General Reference, "Regions and endpoints").
 var namePattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
-// Valid reports whether name is shaped like an AWS Region name.
-func Valid(name string) bool { return namePattern.MatchString(name) }
+// maxName bounds a Region name; names come from untrusted events too.
+const maxName = 32
+
+// Valid reports whether name is shaped like an AWS Region name, at most 32
+// characters long.
+func Valid(name string) bool { return len(name) <= maxName && namePattern.MatchString(name) }
 
 // Partition returns the partition a Region belongs to ("aws", "aws-cn",
 // "aws-us-gov", "aws-iso", ...), by the Region name prefixes AWS publishes

@@ -330,18 +330,6 @@ var cmpSort = cmp.Transformer("sort", func(in []string) []string {
 	return out
 })
 
-func TestIsRegionName(t *testing.T) {
-	for s, want := range map[string]bool{
-		"us-east-1": true, "us-gov-west-1": true, "ap-southeast-7": true, "cn-north-1": true, "eu-central-2": true,
-		"": false, "us-east": false, "US-EAST-1": false, "us-east-1a": false, "us--1": false, "us-east-1 ": false,
-		"x-y-1": true, "-east-1": false, strings.Repeat("a-", 20) + "1": false,
-	} {
-		if got := trigger.IsRegionName(s); got != want {
-			t.Errorf("IsRegionName(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
 func FuzzDecode(f *testing.F) {
 	entries, err := os.ReadDir(filepath.Join("testdata", "events"))
 	if err != nil {
