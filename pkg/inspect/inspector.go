@@ -170,6 +170,9 @@ type observation struct {
 	logGroups map[string]*account.LogGroup // by ARN
 	topics    map[string]*account.Topic    // by ARN
 	ownAlarms map[string]*regionAlarms
+	// topicsWG waits for topic reads, which stages start as they find
+	// topics and which run concurrently with the stage that found them.
+	topicsWG sync.WaitGroup
 	// allAlarms are every metric alarm of a Region, listed only where a
 	// relevant metric has no notifying alarm otherwise (stage 5).
 	allAlarms map[string]*regionAlarms
@@ -203,6 +206,22 @@ func (o *observation) call(ctx context.Context, fn func() error) error {
 }
 
 func (o *observation) run(ctx context.Context) (account.Snapshot, error) {
+	regions, home, homeTrails, err := o.identify(ctx)
+	if err != nil {
+		return account.Snapshot{}, err
+	}
+	o.readTrails(ctx, regions, &home, homeTrails)
+	o.readAlarms(ctx)
+	// Assemble: per log group alarms, then the snapshot in stable order.
+	for _, lg := range o.logGroups {
+		o.assembleAlarms(lg)
+	}
+	return o.snapshot(regions), nil
+}
+
+// identify is stage 1: who am I, which regions are enabled, and which
+// trails the home Region sees.
+func (o *observation) identify(ctx context.Context) ([]account.Region, account.Region, []*account.Trail, error) {
 	// Stage 1: who am I, which regions are enabled, and which trails the
 	// home region sees: its own, and a shadow copy of every multi-region
 	// trail of the account (CloudTrail API reference, DescribeTrails,
@@ -215,7 +234,6 @@ func (o *observation) run(ctx context.Context) (account.Snapshot, error) {
 		home       = account.Region{Name: o.req.HomeRegion}
 		homeTrails []*account.Trail
 		wg         sync.WaitGroup
-		topicsWG   sync.WaitGroup
 	)
 	wg.Go(func() {
 		identErr = o.call(ctx, func() (err error) {
@@ -236,7 +254,7 @@ func (o *observation) run(ctx context.Context) (account.Snapshot, error) {
 	wg.Go(func() { homeTrails = o.describeTrails(ctx, &home) })
 	wg.Wait()
 	if identErr != nil {
-		return account.Snapshot{}, fmt.Errorf("get caller identity: %w", identErr)
+		return nil, home, nil, fmt.Errorf("get caller identity: %w", identErr)
 	}
 	o.account = aws.ToString(ident.Account)
 	caller, _ := arn.Parse(aws.ToString(ident.Arn)) // the zero ARN when malformed
@@ -245,15 +263,21 @@ func (o *observation) run(ctx context.Context) (account.Snapshot, error) {
 		o.partition = "aws"
 	}
 	regions, err := o.selectRegions(regionsOut, regionsErr)
-	if err != nil {
-		return account.Snapshot{}, err
-	}
+	return regions, home, homeTrails, err
 
+}
+
+// readTrails is stage 2: the candidate trails' status and selectors, their
+// log groups' filters, Watchkeeper's own alarms there and its topic; then,
+// only when no trail seen from the home Region covers every Region, the
+// other Regions' trails.
+func (o *observation) readTrails(ctx context.Context, regions []account.Region, home *account.Region, homeTrails []*account.Trail) {
+	var wg sync.WaitGroup
 	// Stage 2: the candidate trails' status and selectors, their log
 	// groups' filters, Watchkeeper's own alarms in those log groups'
 	// regions, and Watchkeeper's topic.
-	o.configuredTopic(ctx, &topicsWG, o.req.HomeRegion)
-	o.readCandidates(ctx, &wg, &topicsWG, homeTrails)
+	o.configuredTopic(ctx, &o.topicsWG, o.req.HomeRegion)
+	o.readCandidates(ctx, &wg, &o.topicsWG, homeTrails)
 	wg.Wait()
 
 	// A trail seen from the home region that covers every region makes the
@@ -283,98 +307,10 @@ func (o *observation) run(ctx context.Context) (account.Snapshot, error) {
 	}
 	wg.Wait()
 	if len(found) > 0 {
-		o.readCandidates(ctx, &wg, &topicsWG, slices.Concat(found...))
+		o.readCandidates(ctx, &wg, &o.topicsWG, slices.Concat(found...))
 		wg.Wait()
 	}
 
-	// Stage 3: alarms on relevant metrics no own alarm watches, and the
-	// topics known so far; topics found by the fallback are read as soon
-	// as they are found, and every topic's key right after its attributes.
-	for _, lg := range o.logGroups {
-		if lg.Error != "" || !lg.Exists {
-			continue
-		}
-		ra := o.ownAlarms[lg.Region]
-		if ra.err != nil {
-			lg.Error = "describe alarms: " + cause(ra.err)
-			continue
-		}
-		for _, m := range o.relevantMetrics(lg) {
-			if len(ownOn(m.key, ra.alarms)) == 0 {
-				o.lookUpMetric(ctx, &wg, &topicsWG, m.key)
-			}
-		}
-		for _, a := range ra.alarms {
-			o.topicsOf(ctx, &topicsWG, a)
-		}
-	}
-	wg.Wait()
-	topicsWG.Wait()
-
-	// Stage 4: where no own alarm on a relevant metric would notify anyone
-	// (Options.AlarmNotifies: actions disabled, no topic, topic gone or
-	// unsubscribed, key unusable, ...), a person's alarm on the same metric
-	// may: read the other alarms on it, and their topics. A compliant
-	// account makes no call here. The predicate sees a copy of the topics,
-	// so topics read meanwhile cannot race with it.
-	topics := o.topicsRead()
-	topic := func(arn string) (account.Topic, bool) {
-		t, ok := topics[arn]
-		return t, ok
-	}
-	for _, lg := range o.logGroups {
-		if lg.Error != "" || !lg.Exists {
-			continue
-		}
-		own := o.ownAlarms[lg.Region].alarms
-		for _, m := range o.relevantMetrics(lg) {
-			if o.ownAlarmsFail(m, own, topic) {
-				o.lookUpMetric(ctx, &wg, &topicsWG, m.key)
-			}
-		}
-	}
-	wg.Wait()
-	topicsWG.Wait()
-
-	// Stage 5: where a relevant metric still has no alarm that notifies,
-	// an alarm on a dimensioned series of it may: DescribeAlarmsForMetric
-	// finds only the series whose dimensions it is given ("If the metric
-	// has any associated dimensions, you must specify them in order for the
-	// call to succeed", CloudWatch API reference), and a filter's dimension
-	// values are not known in advance. List the Region's metric alarms once,
-	// as the benchmark's audit does (describe-alarms, then MetricName). A
-	// control that passes never gets here, so a compliant account's cost
-	// does not grow with unrelated alarms; a failing one pays one paginated
-	// listing per Region, for a reason that says exactly why.
-	topics = o.topicsRead()
-	for _, lg := range o.logGroups {
-		if lg.Error != "" || !lg.Exists {
-			continue
-		}
-		if _, listed := o.allAlarms[lg.Region]; listed {
-			continue
-		}
-		if slices.ContainsFunc(o.relevantMetrics(lg), func(m metricRef) bool { return !o.notified(m, lg.Region, topic) }) {
-			ra := &regionAlarms{}
-			o.allAlarms[lg.Region] = ra
-			wg.Go(func() {
-				o.describeAlarms(ctx, lg.Region, "", ra)
-				for _, a := range ra.alarms {
-					if o.watchesRelevant(a) {
-						o.topicsOf(ctx, &topicsWG, a)
-					}
-				}
-			})
-		}
-	}
-	wg.Wait()
-	topicsWG.Wait()
-
-	// Assemble: per log group alarms, then the snapshot in stable order.
-	for _, lg := range o.logGroups {
-		o.assembleAlarms(lg)
-	}
-	return o.snapshot(regions), nil
 }
 
 // readCandidates starts reading what the newly seen trails need: each

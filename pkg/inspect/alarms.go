@@ -1,0 +1,110 @@
+package inspect
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/watchkeeper/watchkeeper/pkg/account"
+)
+
+// readAlarms is stages 3 to 5: the alarms on relevant metrics, found as
+// cheaply as the account allows, and the topics they notify.
+func (o *observation) readAlarms(ctx context.Context) {
+	var wg sync.WaitGroup
+	topicsWG := &o.topicsWG
+	// Stage 3: alarms on relevant metrics no own alarm watches, and the
+	// topics known so far; topics found by the fallback are read as soon
+	// as they are found, and every topic's key right after its attributes.
+	for _, lg := range o.logGroups {
+		if lg.Error != "" || !lg.Exists {
+			continue
+		}
+		ra := o.ownAlarms[lg.Region]
+		if ra.err != nil {
+			lg.Error = "describe alarms: " + cause(ra.err)
+			continue
+		}
+		for _, m := range o.relevantMetrics(lg) {
+			if len(ownOn(m.key, ra.alarms)) == 0 {
+				o.lookUpMetric(ctx, &wg, topicsWG, m.key)
+			}
+		}
+		for _, a := range ra.alarms {
+			o.topicsOf(ctx, topicsWG, a)
+		}
+	}
+	wg.Wait()
+	topicsWG.Wait()
+
+	// Stage 4: where no own alarm on a relevant metric would notify anyone
+	// (Options.AlarmNotifies: actions disabled, no topic, topic gone or
+	// unsubscribed, key unusable, ...), a person's alarm on the same metric
+	// may: read the other alarms on it, and their topics. A compliant
+	// account makes no call here. The predicate sees a copy of the topics,
+	// so topics read meanwhile cannot race with it.
+	topics := o.topicsRead()
+	topic := func(arn string) (account.Topic, bool) {
+		t, ok := topics[arn]
+		return t, ok
+	}
+	for _, lg := range o.logGroups {
+		if lg.Error != "" || !lg.Exists {
+			continue
+		}
+		own := o.ownAlarms[lg.Region].alarms
+		for _, m := range o.relevantMetrics(lg) {
+			if o.ownAlarmsFail(m, own, topic) {
+				o.lookUpMetric(ctx, &wg, topicsWG, m.key)
+			}
+		}
+	}
+	wg.Wait()
+	topicsWG.Wait()
+
+	o.listRegionAlarms(ctx)
+}
+
+// listRegionAlarms is stage 5, judged on the topics read so far.
+func (o *observation) listRegionAlarms(ctx context.Context) {
+	var wg sync.WaitGroup
+	topicsWG := &o.topicsWG
+	topics := o.topicsRead()
+	topic := func(arn string) (account.Topic, bool) {
+		t, ok := topics[arn]
+		return t, ok
+	}
+	// Stage 5: where a relevant metric still has no alarm that notifies,
+	// an alarm on a dimensioned series of it may: DescribeAlarmsForMetric
+	// finds only the series whose dimensions it is given ("If the metric
+	// has any associated dimensions, you must specify them in order for the
+	// call to succeed", CloudWatch API reference), and a filter's dimension
+	// values are not known in advance. List the Region's metric alarms once,
+	// as the benchmark's audit does (describe-alarms, then MetricName). A
+	// control that passes never gets here, so a compliant account's cost
+	// does not grow with unrelated alarms; a failing one pays one paginated
+	// listing per Region, for a reason that says exactly why.
+	for _, lg := range o.logGroups {
+		if lg.Error != "" || !lg.Exists {
+			continue
+		}
+		if _, listed := o.allAlarms[lg.Region]; listed {
+			continue
+		}
+		if slices.ContainsFunc(o.relevantMetrics(lg), func(m metricRef) bool { return !o.notified(m, lg.Region, topic) }) {
+			ra := &regionAlarms{}
+			o.allAlarms[lg.Region] = ra
+			wg.Go(func() {
+				o.describeAlarms(ctx, lg.Region, "", ra)
+				for _, a := range ra.alarms {
+					if o.watchesRelevant(a) {
+						o.topicsOf(ctx, topicsWG, a)
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	topicsWG.Wait()
+
+}
