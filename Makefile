@@ -1,6 +1,7 @@
 # Watchkeeper.
 #   make demo   runs the main job against moto (needs moto_server: pip install 'moto[server]==5.2.1')
-#   make test   runs every test (vet, staticcheck, unit + moto + CDK tests, bounded fuzzing)
+#   make test   runs every test (vet, staticcheck, unit + moto + CDK tests, bounded fuzzing),
+#               installing first whatever of its tools the machine lacks (make deps)
 SHELL := /bin/bash
 GO ?= go
 export GOFLAGS := -buildvcs=false
@@ -8,9 +9,25 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 FUZZTIME ?= 10s
 
-.PHONY: test vet lint unit fuzz demo bench reliability bootstrap clean
+.PHONY: test deps vet lint unit fuzz demo bench reliability bootstrap clean
 
-test: vet lint unit fuzz
+test: deps vet lint unit fuzz
+
+PIP_INSTALL := python3 -m pip install --quiet --disable-pip-version-check
+
+# What the tests need beyond Go, installed only when missing: moto_server,
+# cfn-lint, the aws CLI v1 and the CDK CLI pinned in package-lock.json (npm ci
+# again when the lock file is newer than the install). Silent when all is there.
+deps: node_modules/.package-lock.json
+	@command -v moto_server >/dev/null 2>&1 || { echo "installing moto[server]==5.2.1"; $(PIP_INSTALL) 'moto[server]==5.2.1'; }
+	@command -v cfn-lint >/dev/null 2>&1 || { echo "installing cfn-lint==1.51.0"; $(PIP_INSTALL) 'cfn-lint==1.51.0'; }
+	@command -v aws >/dev/null 2>&1 || { echo "installing awscli<2"; $(PIP_INSTALL) 'awscli<2'; }
+
+# npm ci rewrites node_modules/.package-lock.json; its postinstall drops a
+# go.mod into node_modules so "go ./..." never walks into it.
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 vet:
 	$(GO) vet ./...

@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/mail"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
+	"github.com/watchkeeper/watchkeeper/pkg/config"
 )
 
 // Context keys the app reads (cdk.json "context", or `-c key=value`).
@@ -27,6 +26,8 @@ const (
 	ctxExcludedControls   = "excludedControls"
 	ctxTrailHealing       = "trailHealing"
 	ctxProvisionTrail     = "provisionTrail"
+	ctxRegions            = "regions"
+	ctxSubscriptions      = "subscriptions"
 )
 
 // Defaults, identical to the ones pkg/config applies when a variable is
@@ -42,11 +43,6 @@ const (
 // the two equal.
 const maxNotificationEmails = 20
 
-// Allowed values of the enumerated keys, in the order error messages list them.
-var (
-	modes         = []string{"apply", "report"}
-	trailHealings = []string{HealingAuto, "none", "safe", "full"}
-)
 
 // HealingAuto is the default trailHealing: "full" when the stack provisions
 // the trail (the remediator may then restore everything about the trail it
@@ -80,6 +76,12 @@ type Config struct {
 	TrailHealing string
 	// ProvisionTrail makes the stack create and own a multi-region trail.
 	ProvisionTrail bool
+	// Regions limits evaluation (WATCHKEEPER_REGIONS); none means every
+	// enabled Region.
+	Regions []string
+	// Subscribe lists further PROTOCOL:ENDPOINT subscriptions the
+	// remediator ensures, beyond NotificationEmails.
+	Subscribe []string
 }
 
 // DefaultConfig returns the configuration an empty context yields.
@@ -109,7 +111,9 @@ func (c Config) Healing() string {
 	return "safe"
 }
 
-// ContextError says which context key is wrong and what it accepts.
+// ContextError says which CDK-only context key is wrong and what it
+// accepts. Keys shared with the CLI and the Lambda are checked by
+// pkg/config, whose *config.FieldError has the same "KEY: PROBLEM" shape.
 type ContextError struct {
 	Key     string
 	Value   string
@@ -117,7 +121,15 @@ type ContextError struct {
 }
 
 func (e *ContextError) Error() string {
-	return fmt.Sprintf("context %q: invalid value %q (allowed: %s)", e.Key, e.Value, e.Allowed)
+	return fmt.Sprintf("%s: %q is not allowed (allowed: %s)", e.Key, truncate(e.Value), e.Allowed)
+}
+
+// truncate shortens a value quoted in an error.
+func truncate(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		return string(r[:80]) + "…"
+	}
+	return s
 }
 
 // ConfigFromContext reads and validates the configuration from node's
@@ -159,6 +171,8 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	str(ctxTrailHealing, &cfg.TrailHealing)
 	list(ctxNotificationEmails, &cfg.NotificationEmails)
 	list(ctxExcludedControls, &cfg.ExcludedControls)
+	list(ctxRegions, &cfg.Regions)
+	list(ctxSubscriptions, &cfg.Subscribe)
 	if v := get(ctxProvisionTrail); v != nil {
 		b, err := boolValue(v)
 		if err != nil {
@@ -177,79 +191,63 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 // deploy time; this catches typos at synth time.
 var scheduleExpr = regexp.MustCompile(`^(rate\(([1-9][0-9]*) (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$`)
 
-// topicNameExpr is SNS's topic name rule (1-256 of A-Za-z0-9_-; no .fifo:
-// alarms cannot notify FIFO topics).
-var topicNameExpr = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
-
-// namespaceExpr is CloudWatch's custom namespace rule; "AWS/" is reserved.
-var namespaceExpr = regexp.MustCompile(`^[A-Za-z0-9.\-_/#:]{1,255}$`)
-
-// Validate reports every invalid field, each naming its context key and the
-// values it accepts.
+// Validate reports every invalid field. The fields the CLI and the Lambda
+// share go through pkg/config's builder, which names them by their
+// canonical names (the context keys, except excludedControls' items which
+// are the same); the CDK-only keys (schedule, notificationEmails,
+// trailHealing's "auto") are checked here.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, value, allowed string) {
 		errs = append(errs, &ContextError{Key: key, Value: value, Allowed: allowed})
-	}
-	bench, err := catalog.Lookup(c.Benchmark)
-	if err != nil {
-		bad(ctxBenchmark, c.Benchmark, strings.Join(catalog.IDs(), ", "))
-	}
-	if !slices.Contains(modes, c.Mode) {
-		bad(ctxMode, c.Mode, strings.Join(modes, ", "))
-	}
-	if _, err := catalog.ParseProfile(c.PatternProfile); err != nil {
-		var names []string
-		for _, p := range catalog.Profiles() {
-			names = append(names, string(p))
-		}
-		bad(ctxPatternProfile, c.PatternProfile, strings.Join(names, ", "))
-	}
-	if !slices.Contains(trailHealings, c.TrailHealing) {
-		bad(ctxTrailHealing, c.TrailHealing, strings.Join(trailHealings, ", "))
 	}
 	if m := scheduleExpr.FindStringSubmatch(c.Schedule); m == nil {
 		bad(ctxSchedule, c.Schedule, "an EventBridge schedule expression: rate(N minutes|hours|days) or cron(min hour day month weekday year)")
 	} else if m[2] != "" && (m[2] == "1") == strings.HasSuffix(m[3], "s") {
 		bad(ctxSchedule, c.Schedule, "rate(1 minute|hour|day) singular, rate(N minutes|hours|days) plural for N > 1")
 	}
-	if !namespaceExpr.MatchString(c.Namespace) || strings.HasPrefix(c.Namespace, "AWS/") {
-		bad(ctxNamespace, c.Namespace, "1-255 characters of A-Z a-z 0-9 . - _ / # :, not starting with AWS/")
+	// Only the addresses that pass reach the builder, so a bad one is
+	// reported once, under its own key.
+	emails := c.NotificationEmails
+	c.NotificationEmails = nil
+	if len(emails) > maxNotificationEmails {
+		bad(ctxNotificationEmails, strings.Join(emails, ","), fmt.Sprintf("at most %d addresses", maxNotificationEmails))
+		emails = nil
 	}
-	if !topicNameExpr.MatchString(c.TopicName) {
-		bad(ctxTopicName, c.TopicName, "1-256 characters of A-Z a-z 0-9 _ -")
-	}
-	if len(c.NotificationEmails) > maxNotificationEmails {
-		bad(ctxNotificationEmails, strings.Join(c.NotificationEmails, ","), fmt.Sprintf("at most %d addresses", maxNotificationEmails))
-	}
-	for _, e := range c.NotificationEmails {
-		if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" {
+	for _, e := range emails {
+		if config.CheckSubscription("email", e) != nil {
 			bad(ctxNotificationEmails, e, "plain email addresses such as sec@example.com")
+			continue
 		}
+		c.NotificationEmails = append(c.NotificationEmails, e)
 	}
-	if err == nil {
-		var ids []string
-		for _, ctl := range bench.Controls {
-			ids = append(ids, ctl.ID)
-		}
-		for _, id := range c.ExcludedControls {
-			if !slices.Contains(ids, id) {
-				bad(ctxExcludedControls, id, "control ids of "+c.Benchmark+": "+strings.Join(ids, ", "))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	_, err := config.Build(c.input())
+	return errors.Join(append(errs, err)...)
 }
 
-// Subscriptions renders NotificationEmails in pkg/config's
-// WATCHKEEPER_SUBSCRIPTIONS form (PROTOCOL:ENDPOINT, comma-separated).
-func (c Config) Subscriptions() string {
-	subs := make([]string, len(c.NotificationEmails))
-	for i, e := range c.NotificationEmails {
-		subs[i] = "email:" + e
+// input maps the context onto the builder's fields: the e-mail addresses
+// become email subscriptions, and trailHealing is resolved (Healing).
+func (c Config) input() config.Input {
+	subs := make([]string, 0, len(c.NotificationEmails)+len(c.Subscribe))
+	for _, e := range c.NotificationEmails {
+		subs = append(subs, "email:"+e)
 	}
-	return strings.Join(subs, ",")
+	return config.Input{
+		Benchmark:      c.Benchmark,
+		Mode:           c.Mode,
+		PatternProfile: c.PatternProfile,
+		Namespace:      c.Namespace,
+		TopicName:      c.TopicName,
+		Subscriptions:  append(subs, c.Subscribe...),
+		Exclude:        c.ExcludedControls,
+		Regions:        c.Regions,
+		TrailHealing:   c.Healing(),
+	}
 }
+
+// Subscriptions renders NotificationEmails and Subscribe in pkg/config's
+// WATCHKEEPER_SUBSCRIPTIONS form (PROTOCOL:ENDPOINT, comma-separated).
+func (c Config) Subscriptions() string { return strings.Join(c.input().Subscriptions, ",") }
 
 // stringList accepts nil, a JSON array of strings or a comma-separated
 // string, trimming blanks and dropping empty entries.

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/watchkeeper/watchkeeper/pkg/config"
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
@@ -36,8 +38,9 @@ func TestValidateNamesKeyAndAllowedValues(t *testing.T) {
 		{"schedule five-field cron", func(c *Config) { c.Schedule = "cron(0 3 * * ?)" }, "schedule", []string{"cron("}},
 		{"schedule plural one", func(c *Config) { c.Schedule = "rate(1 hours)" }, "schedule", []string{"singular"}},
 		{"schedule singular many", func(c *Config) { c.Schedule = "rate(2 day)" }, "schedule", []string{"plural"}},
-		{"namespace reserved", func(c *Config) { c.Namespace = "AWS/Logs" }, "namespace", []string{"not starting with AWS/"}},
-		{"topicName fifo", func(c *Config) { c.TopicName = "alarms.fifo" }, "topicName", []string{"A-Z a-z 0-9 _ -"}},
+		{"namespace reserved", func(c *Config) { c.Namespace = "AWS/Logs" }, "namespace", []string{"reserved for AWS"}},
+		{"namespace with a colon", func(c *Config) { c.Namespace = "CIS:x" }, "namespace", []string{"metric namespace"}},
+		{"topicName fifo", func(c *Config) { c.TopicName = "alarms.fifo" }, "topicName", []string{"SNS topic name"}},
 		{"email", func(c *Config) { c.NotificationEmails = []string{"Sec <sec@example.com>"} }, "notificationEmails", []string{"sec@example.com"}},
 		{"too many emails", func(c *Config) {
 			for i := range maxNotificationEmails + 1 {
@@ -45,20 +48,35 @@ func TestValidateNamesKeyAndAllowedValues(t *testing.T) {
 			}
 		}, "notificationEmails", []string{"at most 20"}},
 		{"excluded control", func(c *Config) { c.ExcludedControls = []string{"9.99"} }, "excludedControls", []string{"4.1", "4.15"}},
+		{"regions", func(c *Config) { c.Regions = []string{"us-east"} }, "regions", []string{"not an AWS Region name"}},
+		{"duplicate region", func(c *Config) { c.Regions = []string{"us-east-1", "us-east-1"} }, "regions", []string{"listed twice"}},
+		{"subscription protocol", func(c *Config) { c.Subscribe = []string{"pager:123"} }, "subscriptions", []string{"unknown protocol"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
 			tc.mutate(&c)
 			err := c.Validate()
+			// CDK-only keys fail with a *ContextError, shared ones with
+			// pkg/config's *FieldError; both read "KEY: PROBLEM".
 			var ce *ContextError
-			if !errors.As(err, &ce) {
-				t.Fatalf("Validate() = %v, want a *ContextError", err)
-			}
-			if ce.Key != tc.key {
-				t.Errorf("error key = %q, want %q", ce.Key, tc.key)
+			var fe *config.FieldError
+			switch {
+			case errors.As(err, &ce):
+				if ce.Key != tc.key {
+					t.Errorf("error key = %q, want %q", ce.Key, tc.key)
+				}
+			case errors.As(err, &fe):
+				if fe.Field != tc.key {
+					t.Errorf("error field = %q, want %q", fe.Field, tc.key)
+				}
+			default:
+				t.Fatalf("Validate() = %v, want a *ContextError or *config.FieldError", err)
 			}
 			msg := err.Error()
-			for _, w := range append([]string{`"` + tc.key + `"`}, tc.wantAllowed...) {
+			if !strings.HasPrefix(msg, tc.key+": ") {
+				t.Errorf("error %q does not start with %q", msg, tc.key+": ")
+			}
+			for _, w := range tc.wantAllowed {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q does not mention %q", msg, w)
 				}
@@ -135,7 +153,7 @@ func TestConfigFromContextRejectsWrongTypesAndValues(t *testing.T) {
 	if err == nil {
 		t.Fatal("ConfigFromContext accepted provisionTrail=maybe")
 	}
-	for _, w := range []string{`"provisionTrail"`, "true, false", `"mode"`, "apply, report"} {
+	for _, w := range []string{"provisionTrail: ", "true, false", "mode: ", "apply, report"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not mention %q", err, w)
 		}

@@ -169,6 +169,7 @@ func newRemediatorFunction(stack awscdk.Stack, props *WatchkeeperStackProps, rol
 		"WATCHKEEPER_SUBSCRIPTIONS":   jsii.String(cfg.Subscriptions()),
 		"WATCHKEEPER_EXCLUDE":         jsii.String(strings.Join(cfg.ExcludedControls, ",")),
 		"WATCHKEEPER_HOME_REGION":     jsii.String(region),
+		"WATCHKEEPER_REGIONS":         jsii.String(strings.Join(cfg.Regions, ",")),
 		"WATCHKEEPER_TRAIL_HEALING":   jsii.String(cfg.Healing()),
 		"WATCHKEEPER_SELF_ROLE_ARN":   role.RoleArn(),
 		"WATCHKEEPER_NOTIFY":          jsii.String("true"),

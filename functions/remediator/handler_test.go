@@ -303,7 +303,7 @@ func TestInvalidConfigFailsEveryInvocation(t *testing.T) {
 		if !errors.As(err, &ce) {
 			t.Fatalf("invocation %d: error %v, want *ConfigError", i, err)
 		}
-		for _, want := range []string{"WATCHKEEPER_MODE", "allowed: apply, report", "WATCHKEEPER_EXCLUDE"} {
+		for _, want := range []string{"mode: ", "allowed: apply, report", "excludedControls: "} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q lacks %q", err, want)
 			}

@@ -207,13 +207,27 @@ func TestRunRunsPhasesInOrder(t *testing.T) {
 	}
 }
 
+// clock is a fake clock for Options.Now, safe for concurrent use.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
+
+// TestRunHonoursDeadline drives the deadline reserve with a fake clock: the
+// context's real deadline is an hour away, so only the reserve decides.
 func TestRunHonoursDeadline(t *testing.T) {
+	deadline := time.Now().Add(time.Hour)
 	t.Run("too close to start anything", func(t *testing.T) {
 		clients, rec := fakes(fake{})
-		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		ctx, cancel := context.WithDeadline(t.Context(), deadline)
 		defer cancel()
+		clk := &clock{now: deadline.Add(-time.Second)}
 		actions := []plan.Action{createTopic("us-east-1"), filter("us-east-1", "g", "f")}
-		res, err := apply.Run(ctx, actions, apply.Options{Clients: clients, Reserve: 5 * time.Second})
+		res, err := apply.Run(ctx, actions, apply.Options{Clients: clients, Reserve: 5 * time.Second, Now: clk.Now})
 		if err != nil {
 			t.Errorf("Run error = %v, want nil (skips are not failures)", err)
 		}
@@ -222,8 +236,10 @@ func TestRunHonoursDeadline(t *testing.T) {
 		}
 		for _, o := range res.Outcomes {
 			var ae *apply.ActionError
-			if o.Status != apply.StatusSkipped || !errors.Is(o.Err, apply.ErrDeadline) || !errors.As(o.Err, &ae) || !ae.Retryable() {
-				t.Errorf("%s: %s %v, want skipped, retryable, wrapping ErrDeadline", o.Action.Kind, o.Status, o.Err)
+			if o.Status != apply.StatusSkipped || !errors.Is(o.Err, apply.ErrDeadline) || !errors.As(o.Err, &ae) || !ae.Retryable() ||
+				!o.Retryable || o.Class != apply.ClassDeadline {
+				t.Errorf("%s: %s %v (retryable %t, class %q), want skipped, retryable, deadline, wrapping ErrDeadline",
+					o.Action.Kind, o.Status, o.Err, o.Retryable, o.Class)
 			}
 		}
 		if got := res.Count(apply.StatusSkipped); got != 2 {
@@ -232,14 +248,15 @@ func TestRunHonoursDeadline(t *testing.T) {
 	})
 	t.Run("stops starting once the reserve is reached", func(t *testing.T) {
 		const reserve = 500 * time.Millisecond
+		clk := &clock{now: deadline.Add(-reserve - 200*time.Millisecond)}
 		clients, rec := fakes(fake{createTopic: func(in *sns.CreateTopicInput) (string, error) {
-			time.Sleep(300 * time.Millisecond) // crosses into the reserve
+			clk.set(deadline.Add(-reserve + 100*time.Millisecond)) // the call takes 300ms: into the reserve
 			return "arn:aws:sns:us-east-1:123456789012:" + *in.Name, nil
 		}})
-		ctx, cancel := context.WithTimeout(t.Context(), reserve+200*time.Millisecond)
+		ctx, cancel := context.WithDeadline(t.Context(), deadline)
 		defer cancel()
 		actions := []plan.Action{createTopic("us-east-1"), filter("us-east-1", "g", "f"), alarm("us-east-1", "a", topicARN("us-east-1"))}
-		res, _ := apply.Run(ctx, actions, apply.Options{Clients: clients, Reserve: reserve})
+		res, _ := apply.Run(ctx, actions, apply.Options{Clients: clients, Reserve: reserve, Now: clk.Now})
 		want := []apply.Status{apply.StatusApplied, apply.StatusSkipped, apply.StatusSkipped}
 		if diff := cmp.Diff(want, statuses(res)); diff != "" {
 			t.Errorf("statuses (-want +got):\n%s", diff)
@@ -429,10 +446,10 @@ func TestRunRejectsInvalidActions(t *testing.T) {
 		{Kind: "DeleteEverything", Region: "us-east-1"},
 		filter("", "g", "f"),
 		{Kind: plan.CancelKeyDeletion, Region: "us-east-1"},
-		{Kind: plan.EnableKey, Region: "us-east-1", Key: &plan.KeySpec{}},
-		{Kind: plan.EnableKey, Region: "us-east-1", Key: &plan.KeySpec{KeyARN: "alias/watchkeeper"}},
-		{Kind: plan.EnableKey, Region: "us-east-1", Key: &plan.KeySpec{KeyARN: "arn:aws:kms:us-east-1:123456789012:alias/watchkeeper"}},
-		{Kind: plan.CancelKeyDeletion, Region: "us-east-1", Key: &plan.KeySpec{KeyARN: topicARN("us-east-1")}},
+		{Kind: plan.EnableKey, Region: "us-east-1", KMSKey: &plan.KeySpec{}},
+		{Kind: plan.EnableKey, Region: "us-east-1", KMSKey: &plan.KeySpec{KeyARN: "alias/watchkeeper"}},
+		{Kind: plan.EnableKey, Region: "us-east-1", KMSKey: &plan.KeySpec{KeyARN: "arn:aws:kms:us-east-1:123456789012:alias/watchkeeper"}},
+		{Kind: plan.CancelKeyDeletion, Region: "us-east-1", KMSKey: &plan.KeySpec{KeyARN: topicARN("us-east-1")}},
 	} {
 		t.Run(string(a.Kind), func(t *testing.T) {
 			clients, rec := fakes(fake{})
@@ -450,7 +467,7 @@ func TestRunRejectsInvalidActions(t *testing.T) {
 	}
 }
 
-func TestRetryable(t *testing.T) {
+func TestRetryableAndClassify(t *testing.T) {
 	respErr := func(status int) error {
 		return &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
 			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
@@ -461,27 +478,29 @@ func TestRetryable(t *testing.T) {
 		name string
 		err  error
 		want bool
+		// class is Classify's answer for the same error.
+		class apply.Class
 	}{
-		{"awsJson throttling", apiErr("ThrottlingException", smithy.FaultClient), true},
-		{"awsQuery throttling", apiErr("Throttling", smithy.FaultClient), true},
-		{"SNS Throttled (not in the SDK's list)", apiErr("Throttled", smithy.FaultClient), true},
-		{"EC2 request limit", apiErr("RequestLimitExceeded", smithy.FaultClient), true},
-		{"TooManyRequests", apiErr("TooManyRequestsException", smithy.FaultClient), true},
-		{"server fault", apiErr("SomethingBroke", smithy.FaultServer), true},
-		{"ServiceUnavailable", apiErr("ServiceUnavailable", smithy.FaultUnknown), true},
-		{"HTTP 503", respErr(503), true},
-		{"HTTP 429", respErr(429), true},
-		{"left for next run", fmt.Errorf("x: %w", apply.ErrDeadline), true},
-		{"cut short by the deadline", &smithy.CanceledError{Err: context.DeadlineExceeded}, true},
-		{"access denied (json)", apiErr("AccessDeniedException", smithy.FaultClient), false},
-		{"access denied (query)", apiErr("AccessDenied", smithy.FaultClient), false},
-		{"SNS authorization", apiErr("AuthorizationError", smithy.FaultClient), false},
-		{"invalid parameter", apiErr("InvalidParameterException", smithy.FaultClient), false},
-		{"not opted in", apiErr("UnrecognizedClientException", smithy.FaultClient), false},
-		{"HTTP 400", respErr(400), false},
-		{"invalid action", apply.ErrInvalidAction, false},
-		{"cancelled", context.Canceled, false},
-		{"nil", nil, false},
+		{"awsJson throttling", apiErr("ThrottlingException", smithy.FaultClient), true, apply.ClassThrottled},
+		{"awsQuery throttling", apiErr("Throttling", smithy.FaultClient), true, apply.ClassThrottled},
+		{"SNS Throttled (not in the SDK's list)", apiErr("Throttled", smithy.FaultClient), true, apply.ClassThrottled},
+		{"EC2 request limit", apiErr("RequestLimitExceeded", smithy.FaultClient), true, apply.ClassThrottled},
+		{"TooManyRequests", apiErr("TooManyRequestsException", smithy.FaultClient), true, apply.ClassThrottled},
+		{"server fault", apiErr("SomethingBroke", smithy.FaultServer), true, apply.ClassUnavailable},
+		{"ServiceUnavailable", apiErr("ServiceUnavailable", smithy.FaultUnknown), true, apply.ClassUnavailable},
+		{"HTTP 503", respErr(503), true, apply.ClassUnavailable},
+		{"HTTP 429", respErr(429), true, apply.ClassThrottled},
+		{"left for next run", fmt.Errorf("x: %w", apply.ErrDeadline), true, apply.ClassDeadline},
+		{"cut short by the deadline", &smithy.CanceledError{Err: context.DeadlineExceeded}, true, apply.ClassDeadline},
+		{"access denied (json)", apiErr("AccessDeniedException", smithy.FaultClient), false, apply.ClassDenied},
+		{"access denied (query)", apiErr("AccessDenied", smithy.FaultClient), false, apply.ClassDenied},
+		{"SNS authorization", apiErr("AuthorizationError", smithy.FaultClient), false, apply.ClassDenied},
+		{"invalid parameter", apiErr("InvalidParameterException", smithy.FaultClient), false, apply.ClassInvalid},
+		{"not opted in", apiErr("UnrecognizedClientException", smithy.FaultClient), false, apply.ClassDenied},
+		{"HTTP 400", respErr(400), false, apply.ClassOther},
+		{"invalid action", apply.ErrInvalidAction, false, apply.ClassInvalid},
+		{"cancelled", context.Canceled, false, apply.ClassOther},
+		{"nil", nil, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wrapped := &apply.ActionError{Action: filter("us-east-1", "g", "f"), Err: fmt.Errorf("put: %w", tc.err)}
@@ -490,6 +509,9 @@ func TestRetryable(t *testing.T) {
 			}
 			if got := wrapped.Retryable(); got != tc.want {
 				t.Errorf("Retryable(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+			if got := apply.Classify(wrapped.Err); got != tc.class {
+				t.Errorf("Classify(%v) = %q, want %q", tc.err, got, tc.class)
 			}
 		})
 	}
@@ -556,34 +578,33 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-func TestOutcomeJSON(t *testing.T) {
-	clients, _ := fakes(fake{putMetricFilter: func(*cloudwatchlogs.PutMetricFilterInput) error {
+// TestOutcomeClass: each outcome carries its retryability and error class
+// as data, for the report; an applied one carries neither.
+func TestOutcomeClass(t *testing.T) {
+	clients, _ := fakes(fake{putMetricFilter: func(in *cloudwatchlogs.PutMetricFilterInput) error {
+		if *in.FilterName == "denied" {
+			return apiErr("AccessDeniedException", smithy.FaultClient)
+		}
 		return apiErr("ThrottlingException", smithy.FaultClient)
 	}})
-	a := filter("us-east-1", "g", "f")
-	a.Reason = "filter missing"
-	res, _ := apply.Run(t.Context(), []plan.Action{a, createTopic("us-east-1")}, apply.Options{Clients: clients})
-	b, err := json.Marshal(res.Outcomes)
-	if err != nil {
-		t.Fatal(err)
+	actions := []plan.Action{filter("us-east-1", "g", "f"), filter("us-east-1", "g", "denied"), createTopic("us-east-1")}
+	res, _ := apply.Run(t.Context(), actions, apply.Options{Clients: clients})
+	type row struct {
+		Status    apply.Status
+		Retryable bool
+		Class     apply.Class
 	}
-	var got []map[string]any
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
+	var got []row
+	for _, o := range res.Outcomes {
+		got = append(got, row{o.Status, o.Retryable, o.Class})
 	}
-	for _, m := range got {
-		delete(m, "filter")
-		delete(m, "topic")
-	}
-	want := []map[string]any{
-		{"action": "PutMetricFilter", "region": "us-east-1", "target": "g/f", "controls": []any{"4.1"}, "reason": "filter missing",
-			"status": "failed", "retryable": true,
-			"error": "PutMetricFilter us-east-1 g/f: put metric filter f on g: api error ThrottlingException: ThrottlingException message"},
-		{"action": "CreateTopic", "region": "us-east-1", "target": topicARN("us-east-1"), "controls": []any{"4.1"}, "reason": "",
-			"status": "applied", "arn": topicARN("us-east-1")},
+	want := []row{
+		{apply.StatusFailed, true, apply.ClassThrottled},
+		{apply.StatusFailed, false, apply.ClassDenied},
+		{apply.StatusApplied, false, ""},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("JSON (-want +got):\n%s", diff)
+		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
 }
 

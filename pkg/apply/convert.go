@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
@@ -111,14 +112,14 @@ func trailLogGroupARN(arn string) string {
 	return arn + ":*"
 }
 
-// arnParts splits "arn:partition:service:region:account:resource"; ok is
-// false when s is not an ARN.
+// arnParts returns the service, region and resource of an ARN; ok is
+// false when s is not one.
 func arnParts(s string) (service, region, resource string, ok bool) {
-	p := strings.SplitN(s, ":", 6)
-	if len(p) != 6 || p[0] != "arn" {
+	a, err := arn.Parse(s)
+	if err != nil {
 		return "", "", "", false
 	}
-	return p[2], p[3], p[5], true
+	return a.Service, a.Region, a.Resource, true
 }
 
 // topicKey identifies a topic by region and name: the dependency between a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -91,4 +92,114 @@ func Retryable(err error) bool {
 		return true
 	}
 	return sdkRetryables.IsErrorRetryable(err) == aws.TrueTernary
+}
+
+// Class says what kind of failure an action met, so that callers (the
+// report, the run summary) can say what to do about it without reading
+// error text.
+type Class string
+
+const (
+	ClassThrottled   Class = "throttled"   // the service throttled the call
+	ClassUnavailable Class = "unavailable" // a server fault or a connection error
+	ClassDenied      Class = "denied"      // not authorized, or not Watchkeeper's to change (ErrNotOwned)
+	ClassNotFound    Class = "not-found"   // a resource the call names does not exist
+	ClassInvalid     Class = "invalid"     // the request was invalid, or the action lacked its spec (ErrInvalidAction)
+	ClassDependency  Class = "dependency"  // not started: a prerequisite action was not applied (ErrDependency)
+	ClassDeadline    Class = "deadline"    // not started, or cut short, by the run's deadline
+	ClassOther       Class = "other"
+)
+
+// deniedCodes are the authorization error codes of the services Run calls
+// (each API reference's "Common Errors" and per-operation Errors).
+var deniedCodes = map[string]bool{
+	"AccessDenied":          true,
+	"AccessDeniedException": true,
+	"AuthorizationError":    true, // SNS
+	"UnauthorizedOperation": true,
+	"InsufficientDependencyServiceAccessPermissionException": true, // CloudTrail
+	"InvalidClientTokenId":        true,
+	"UnrecognizedClientException": true,
+	"ExpiredToken":                true,
+	"ExpiredTokenException":       true,
+	"KMSAccessDeniedException":    true,
+}
+
+// notFoundCodes are the "no such resource" codes of the services Run calls.
+var notFoundCodes = map[string]bool{
+	"NotFound":                  true, // SNS
+	"NotFoundException":         true, // KMS
+	"ResourceNotFound":          true, // CloudWatch
+	"ResourceNotFoundException": true, // CloudWatch Logs
+	"TrailNotFoundException":    true, // CloudTrail
+}
+
+// invalidCodes are request-validation codes that do not start with
+// "Invalid" (which every service uses for the rest).
+var invalidCodes = map[string]bool{
+	"ValidationError":          true,
+	"ValidationException":      true,
+	"MissingParameter":         true,
+	"KMSInvalidStateException": true,
+}
+
+// Classify returns the class of err, an action's error: by Watchkeeper's
+// own sentinels first, then by the AWS error code (errors.As on
+// smithy.APIError), then by HTTP status, then by the SDK's own retry
+// classification. It never reads error text. Classify(nil) is "".
+func Classify(err error) Class {
+	var apiErr smithy.APIError
+	var respErr *awshttp.ResponseError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrDependency):
+		return ClassDependency
+	case errors.Is(err, ErrDeadline) || errors.Is(err, context.DeadlineExceeded):
+		return ClassDeadline
+	case errors.Is(err, ErrNotOwned):
+		return ClassDenied
+	case errors.Is(err, ErrInvalidAction):
+		return ClassInvalid
+	case errors.As(err, &apiErr):
+		if c := classifyCode(apiErr); c != "" {
+			return c
+		}
+	}
+	if errors.As(err, &respErr) {
+		switch s := respErr.HTTPStatusCode(); {
+		case s == http.StatusTooManyRequests:
+			return ClassThrottled
+		case s == http.StatusForbidden || s == http.StatusUnauthorized:
+			return ClassDenied
+		case s == http.StatusNotFound:
+			return ClassNotFound
+		case s >= 500:
+			return ClassUnavailable
+		}
+	}
+	if sdkRetryables.IsErrorRetryable(err) == aws.TrueTernary {
+		return ClassUnavailable
+	}
+	return ClassOther
+}
+
+// classifyCode classifies an AWS error by its code and fault; "" when the
+// code says nothing Classify recognises.
+func classifyCode(e smithy.APIError) Class {
+	code := e.ErrorCode()
+	if _, ok := retry.DefaultThrottleErrorCodes[code]; ok || code == "Throttled" {
+		return ClassThrottled
+	}
+	switch {
+	case deniedCodes[code]:
+		return ClassDenied
+	case notFoundCodes[code]:
+		return ClassNotFound
+	case invalidCodes[code] || strings.HasPrefix(code, "Invalid"):
+		return ClassInvalid
+	case transientCodes[code] || e.ErrorFault() == smithy.FaultServer:
+		return ClassUnavailable
+	}
+	return ""
 }

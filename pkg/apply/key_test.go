@@ -26,7 +26,7 @@ import (
 const keyARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 func keyAction(kind plan.Kind, region string) plan.Action {
-	return plan.Action{Kind: kind, Region: region, Target: keyARN, Controls: []string{"4.1"}, Key: &plan.KeySpec{KeyARN: keyARN}}
+	return plan.Action{Kind: kind, Region: region, Target: keyARN, Controls: []string{"4.1"}, KMSKey: &plan.KeySpec{KeyARN: keyARN}}
 }
 
 // invalidState is the modelled error KMS returns for an operation the key

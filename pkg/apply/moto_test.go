@@ -612,7 +612,7 @@ func TestKeyActionsAgainstMoto(t *testing.T) {
 		t.Fatalf("seeded key state %s, want PendingDeletion", got)
 	}
 	// An EnableKey alone cannot restore a key pending deletion.
-	res, err := apply.Run(ctx, []plan.Action{{Kind: plan.EnableKey, Region: region, Target: pending, Key: &plan.KeySpec{KeyARN: pending}}},
+	res, err := apply.Run(ctx, []plan.Action{{Kind: plan.EnableKey, Region: region, Target: pending, KMSKey: &plan.KeySpec{KeyARN: pending}}},
 		apply.Options{Clients: sdkClients(proxy.URL)})
 	var invalid *kmstypes.KMSInvalidStateException
 	if res.Outcomes[0].Status != apply.StatusFailed || !errors.As(err, &invalid) || apply.Retryable(err) {
@@ -620,9 +620,9 @@ func TestKeyActionsAgainstMoto(t *testing.T) {
 	}
 
 	actions := []plan.Action{
-		{Kind: plan.EnableKey, Region: region, Target: pending, Key: &plan.KeySpec{KeyARN: pending}},
-		{Kind: plan.CancelKeyDeletion, Region: region, Target: pending, Key: &plan.KeySpec{KeyARN: pending}},
-		{Kind: plan.EnableKey, Region: region, Target: disabled, Key: &plan.KeySpec{KeyARN: disabled}},
+		{Kind: plan.EnableKey, Region: region, Target: pending, KMSKey: &plan.KeySpec{KeyARN: pending}},
+		{Kind: plan.CancelKeyDeletion, Region: region, Target: pending, KMSKey: &plan.KeySpec{KeyARN: pending}},
+		{Kind: plan.EnableKey, Region: region, Target: disabled, KMSKey: &plan.KeySpec{KeyARN: disabled}},
 	}
 	for run := range 2 {
 		res, err := apply.Run(ctx, actions, apply.Options{Clients: sdkClients(proxy.URL)})

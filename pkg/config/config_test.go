@@ -40,7 +40,7 @@ func TestFromEnvFull(t *testing.T) {
 		"WATCHKEEPER_SUBSCRIPTIONS":       " email:sec@example.com , https:https://hooks.example.com/cis,sqs:arn:aws:sqs:eu-west-1:123456789012:alerts ",
 		"WATCHKEEPER_EXCLUDE":             "4.14, 4.15,4.15",
 		"WATCHKEEPER_HOME_REGION":         "us-east-1",
-		"WATCHKEEPER_REGIONS":             "us-east-1,eu-west-1,,us-east-1",
+		"WATCHKEEPER_REGIONS":             "us-east-1,eu-west-1,,",
 		"WATCHKEEPER_TRAIL_HEALING":       "full",
 		"WATCHKEEPER_TRAIL_NAME":          "org-trail",
 		"WATCHKEEPER_TRAIL_LOG_GROUP_ARN": "arn:aws:logs:us-east-1:123456789012:log-group:aws-cloudtrail-logs",
@@ -102,8 +102,10 @@ func TestFromEnvRejects(t *testing.T) {
 		{"too many subscriptions", map[string]string{"WATCHKEEPER_SUBSCRIPTIONS": strings.Repeat("email:a@example.com,", 21)}, []string{"WATCHKEEPER_SUBSCRIPTIONS"}, []string{"at most 20"}},
 		{"unknown exclude", map[string]string{"WATCHKEEPER_EXCLUDE": "4.99"}, []string{"WATCHKEEPER_EXCLUDE"}, []string{`"4.99"`, "controls: 4.1,"}},
 		{"no region at all", map[string]string{"AWS_REGION": ""}, []string{"WATCHKEEPER_HOME_REGION"}, []string{"AWS_REGION"}},
-		{"bad home region", map[string]string{"WATCHKEEPER_HOME_REGION": "Virginia"}, []string{"WATCHKEEPER_HOME_REGION"}, []string{"region name"}},
+		{"bad home region", map[string]string{"WATCHKEEPER_HOME_REGION": "Virginia"}, []string{"WATCHKEEPER_HOME_REGION"}, []string{"Region name"}},
 		{"bad regions", map[string]string{"WATCHKEEPER_REGIONS": "us-east-1,moon-base-1a"}, []string{"WATCHKEEPER_REGIONS"}, []string{"moon-base-1a"}},
+		{"duplicate region", map[string]string{"WATCHKEEPER_REGIONS": "us-east-1,eu-west-1,us-east-1"}, []string{"WATCHKEEPER_REGIONS"}, []string{`regions: "us-east-1" is listed twice`}},
+		{"unknown protocol in capitals", map[string]string{"WATCHKEEPER_SUBSCRIPTIONS": "PAGER:123"}, []string{"WATCHKEEPER_SUBSCRIPTIONS"}, []string{`unknown protocol "pager"`}},
 		{"too many regions", map[string]string{"WATCHKEEPER_REGIONS": strings.Repeat("us-east-1,", 65)}, []string{"WATCHKEEPER_REGIONS"}, []string{"at most 64"}},
 		{"bad trail name", map[string]string{"WATCHKEEPER_TRAIL_NAME": "a b"}, []string{"WATCHKEEPER_TRAIL_NAME"}, []string{"trail name"}},
 		{"log group without role", map[string]string{"WATCHKEEPER_TRAIL_LOG_GROUP_ARN": "arn:aws:logs:us-east-1:123456789012:log-group:x"}, []string{"WATCHKEEPER_TRAIL_LOG_GROUP_ARN"}, []string{"set together"}},
@@ -130,13 +132,18 @@ func TestFromEnvRejects(t *testing.T) {
 			}
 			var got []string
 			for _, e := range unjoin(err) {
-				var ve *config.VarError
+				var ve *config.FieldError
 				if !errors.As(e, &ve) {
-					t.Fatalf("%v (%T) is not a *VarError", e, e)
+					t.Fatalf("%v (%T) is not a *FieldError", e, e)
 				}
-				got = append(got, ve.Var)
+				got = append(got, ve.Field)
 			}
-			if diff := cmp.Diff(tc.vars, got); diff != "" {
+			// Messages name the canonical field, not the variable.
+			var want []string
+			for _, v := range tc.vars {
+				want = append(want, config.EnvField(v))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("variables named (-want +got):\n%s\nerror: %v", diff, err)
 			}
 			for _, w := range tc.want {
@@ -162,8 +169,8 @@ func TestVarsAreDocumented(t *testing.T) {
 	// Every variable must reach FromEnv: poison each in turn and expect it named.
 	for _, v := range config.Vars() {
 		_, err := config.FromEnv(env(map[string]string{"AWS_REGION": "us-east-1", v: "\x01"}))
-		var ve *config.VarError
-		if !errors.As(err, &ve) || ve.Var != v {
+		var ve *config.FieldError
+		if !errors.As(err, &ve) || ve.Field != config.EnvField(v) {
 			t.Errorf("poisoned %s: got %v", v, err)
 		}
 	}
@@ -181,8 +188,8 @@ func FuzzFromEnv(f *testing.F) {
 		c, err := config.FromEnv(env(m))
 		if err != nil {
 			for _, e := range unjoin(err) {
-				var ve *config.VarError
-				if !errors.As(e, &ve) || !strings.HasPrefix(ve.Var, "WATCHKEEPER_") {
+				var ve *config.FieldError
+				if !errors.As(e, &ve) || ve.Field == "" || !strings.HasPrefix(e.Error(), ve.Field+": ") {
 					t.Fatalf("error %v does not name a variable", e)
 				}
 			}

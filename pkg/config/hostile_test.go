@@ -23,14 +23,23 @@ func rejects(t *testing.T, m map[string]string, vars ...string) error {
 	if err == nil {
 		t.Fatal("FromEnv accepted it")
 	}
+	// Errors name canonical fields; AWS_REGION and WATCHKEEPER_HOME_REGION
+	// both set homeRegion.
+	var fields []string
+	for _, v := range vars {
+		if f := config.EnvField(v); !contains(fields, f) {
+			fields = append(fields, f)
+		}
+	}
+	vars = fields
 	var got []string
 	for _, e := range unjoin(err) {
-		var ve *config.VarError
+		var ve *config.FieldError
 		if !errors.As(e, &ve) {
-			t.Fatalf("%v (%T) is not a *VarError", e, e)
+			t.Fatalf("%v (%T) is not a *FieldError", e, e)
 		}
-		if !contains(got, ve.Var) {
-			got = append(got, ve.Var)
+		if !contains(got, ve.Field) {
+			got = append(got, ve.Field)
 		}
 	}
 	for _, v := range vars {

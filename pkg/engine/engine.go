@@ -103,6 +103,10 @@ func New(cfg aws.Config, opts Options) (*Engine, error) {
 	}, nil
 }
 
+// validate checks the invariants of Options that are not user input: the
+// fields users set (benchmark id, exclusions, healing level, Region names)
+// arrive already built and checked by pkg/config, the one place their rules
+// live, so they are not restated here.
 func validate(o Options) error {
 	var errs []error
 	if o.Plan.Benchmark.ID == "" || len(o.Plan.Benchmark.Controls) == 0 {
@@ -111,27 +115,8 @@ func validate(o Options) error {
 	if o.Plan.HomeRegion == "" {
 		errs = append(errs, errors.New("no home region (set one, or a region in the AWS configuration)"))
 	}
-	if o.Plan.TrailHealing != "" {
-		if _, err := plan.ParseHealingLevel(string(o.Plan.TrailHealing)); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, id := range o.Plan.Exclude {
-		if _, ok := o.Plan.Benchmark.Control(id); !ok && o.Plan.Benchmark.ID != "" {
-			errs = append(errs, fmt.Errorf("exclude %q: not a control of %s", id, o.Plan.Benchmark.ID))
-		}
-	}
 	if o.Regions != nil && len(o.Regions) == 0 {
 		errs = append(errs, errors.New("empty region list (nil means every enabled region)"))
-	}
-	seen := make(map[string]bool, len(o.Regions))
-	for _, r := range o.Regions {
-		if r == "" {
-			errs = append(errs, errors.New("empty region name"))
-		} else if seen[r] {
-			errs = append(errs, fmt.Errorf("region %s listed twice", r))
-		}
-		seen[r] = true
 	}
 	if o.Concurrency < 0 {
 		errs = append(errs, fmt.Errorf("concurrency %d is negative", o.Concurrency))

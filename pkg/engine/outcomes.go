@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"strings"
-
 	"github.com/watchkeeper/watchkeeper/pkg/apply"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/pkg/report"
@@ -13,34 +11,26 @@ import (
 // something undid it.
 const notConverged = "applied, but still needed when the account was observed again"
 
-// entry is one action line of a report: the action, its status (a
-// report.Status* constant) and error text.
+// entry is one action line of a report: the action and what became of it.
 type entry struct {
-	action plan.Action
-	status string
-	err    string
+	action  plan.Action
+	outcome report.Outcome
 }
 
-// actionKey identifies an action across two plans: the same change to the
-// same resource (for Subscribe, the same endpoint), as report.Record does.
-type actionKey struct {
-	kind     plan.Kind
-	region   string
-	target   string
-	endpoint string
-}
-
-func keyOf(a plan.Action) actionKey {
-	k := actionKey{kind: a.Kind, region: a.Region, target: a.Target}
-	if a.Subscription != nil {
-		k.endpoint = strings.ToLower(a.Subscription.Protocol) + ":" + a.Subscription.Endpoint
+// outcome converts apply's typed outcome to the report's (which imports
+// no AWS code): the same status, error text, retryability and class.
+func outcome(o apply.Outcome) report.Outcome {
+	out := report.Outcome{Status: report.Status(o.Status), Retryable: o.Retryable, ErrorClass: string(o.Class)}
+	if o.Err != nil {
+		out.Error = o.Err.Error()
 	}
-	return k
+	return out
 }
 
 // merge returns the action lines a report shows after an apply: every
 // outcome of the run, in order, then each action the re-computed plan
-// (still) wants, as planned.
+// (still) wants, as planned. Actions of the two plans are matched by
+// plan.Action.Identity.
 //
 // A still-wanted action the run shows as failed or skipped is not listed
 // again: that line already says it is outstanding. One the run applied but
@@ -48,22 +38,18 @@ func keyOf(a plan.Action) actionKey {
 // error, because that is exactly what a reader must see.
 func merge(run []apply.Outcome, still []plan.Action) []entry {
 	out := make([]entry, 0, len(run)+len(still))
-	at := make(map[actionKey]int, len(run))
+	at := make(map[string]int, len(run))
 	for _, o := range run {
-		e := entry{action: o.Action, status: string(o.Status)}
-		if o.Err != nil {
-			e.err = o.Err.Error()
-		}
-		at[keyOf(o.Action)] = len(out)
-		out = append(out, e)
+		at[o.Action.Key()] = len(out)
+		out = append(out, entry{action: o.Action, outcome: outcome(o)})
 	}
 	for _, a := range still {
-		i, done := at[keyOf(a)]
+		i, done := at[a.Key()]
 		switch {
 		case !done:
-			out = append(out, entry{action: a, status: report.StatusPlanned})
-		case out[i].status == report.StatusApplied:
-			out[i].status, out[i].err = report.StatusPlanned, notConverged
+			out = append(out, entry{action: a, outcome: report.Outcome{Status: report.StatusPlanned}})
+		case out[i].outcome.Status == report.StatusApplied:
+			out[i].outcome = report.Outcome{Status: report.StatusPlanned, Error: notConverged}
 		}
 	}
 	return out
@@ -75,9 +61,10 @@ func assemble(mode string, verdict plan.Plan, lines []entry) report.Report {
 	r := report.New(mode, plan.Plan{
 		Account: verdict.Account, Benchmark: verdict.Benchmark, HomeRegion: verdict.HomeRegion,
 		Controls: verdict.Controls, Regions: verdict.Regions, Warnings: verdict.Warnings,
+		TopicARN: verdict.TopicARN, LogGroup: verdict.LogGroup,
 	})
 	for _, l := range lines {
-		r.Record(l.action, l.status, l.err)
+		r.Record(l.action, l.outcome)
 	}
 	return r
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,8 +31,31 @@ import (
 	"github.com/watchkeeper/watchkeeper/test/world"
 )
 
-// env is one moto server with a World and a way to build inspectors whose
-// SDK calls are counted by operation.
+// srv is the package's one moto_server. Tests run one after another (none
+// calls t.Parallel) and each newEnv resets it, so every test starts from an
+// empty account without paying for a server start.
+var srv *moto.Server
+
+func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "watchkeeper-inspect-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	srv, err = moto.Launch(filepath.Join(dir, "moto.log"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer srv.Stop()
+	return m.Run()
+}
+
+// env is the shared moto server, freshly reset, with a World and a way to
+// build inspectors whose SDK calls are counted by operation.
 type env struct {
 	srv   *moto.Server
 	world *world.World
@@ -39,7 +64,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	srv := moto.Start(t)
+	srv.Reset(t)
 	return &env{srv: srv, world: world.New(srv.Config), calls: &counter{m: map[string]int{}}}
 }
 

@@ -7,18 +7,17 @@
 package notify
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
+	"github.com/watchkeeper/watchkeeper/pkg/region"
 	"github.com/watchkeeper/watchkeeper/pkg/report"
 	"github.com/watchkeeper/watchkeeper/pkg/trigger"
-	"github.com/watchkeeper/watchkeeper/pkg/truncate"
 )
 
 // Run is one completed invocation.
@@ -130,27 +129,7 @@ func Message(run Run) string {
 		line("Result: NOT COMPLIANT. %d control(s) pass, %d fail or could not be evaluated.", c.ControlsPassing, c.ControlsFailing)
 	}
 
-	var drifted, restored, person []string
-	for _, a := range r.Actions {
-		what := fmt.Sprintf("%s %s in %s%s", field(a.Action), field(a.Target), field(a.Region), controls(a.Controls))
-		if a.Reason != "" {
-			drifted = append(drifted, fmt.Sprintf("%s: %s", field(strings.Join(a.Controls, ", ")), field(a.Reason)))
-		}
-		switch a.Status {
-		case report.StatusApplied:
-			restored = append(restored, what)
-		case report.StatusFailed:
-			person = append(person, fmt.Sprintf("%s FAILED: %s (the next run retries)", what, field(a.Error)))
-		case report.StatusSkipped:
-			why := field(a.Error)
-			if why == "" {
-				why = "not started before the deadline"
-			}
-			person = append(person, fmt.Sprintf("%s was left for the next run: %s", what, why))
-		default:
-			person = append(person, fmt.Sprintf("%s is needed (report-only run: nothing was changed)", what))
-		}
-	}
+	drifted, restored, person := actionLines(r)
 	person = append(person, confirmations(run)...)
 	for _, ctl := range r.Controls {
 		if ctl.Status == plan.StatusFail || ctl.Status == plan.StatusError {
@@ -202,47 +181,25 @@ func controls(ids []string) string {
 // "Confirm your subscription").
 var confirmationProtocols = map[string]bool{"email": true, "email-json": true, "http": true, "https": true}
 
-// confirmations lists the configured endpoints a Subscribe action of this
-// run subscribed and that must be confirmed before alarms reach them.
+// confirmations lists the configured endpoints that an applied Subscribe
+// action of this run subscribed and that must be confirmed before alarms
+// reach them. Endpoints match by plan.Endpoint.Key, the rule that
+// identifies Subscribe actions.
 func confirmations(run Run) []string {
-	var out []string
-	subscribed := false
+	subscribed := map[string]bool{}
 	for _, a := range run.Report.Actions {
-		if a.Action == string(plan.Subscribe) && a.Status == report.StatusApplied {
-			subscribed = true
+		if a.Action == string(plan.Subscribe) && a.Status == report.StatusApplied && a.Endpoint != nil {
+			subscribed[a.Endpoint.Key()] = true
 		}
 	}
-	if !subscribed {
-		return nil
-	}
+	var out []string
 	for _, e := range run.Subscriptions {
-		if !confirmationProtocols[e.Protocol] || !mentioned(run.Report, e) {
+		if !confirmationProtocols[strings.ToLower(e.Protocol)] || !subscribed[e.Key()] {
 			continue
 		}
 		out = append(out, fmt.Sprintf("confirm the subscription sent to %s (%s): alarms do not reach it until someone clicks the confirmation link", field(e.Endpoint), field(e.Protocol)))
 	}
 	return out
-}
-
-// mentioned reports whether an applied Subscribe action names e; when no
-// action names any endpoint (report text varies), every configured
-// endpoint that needs confirmation is listed rather than none.
-func mentioned(r report.Report, e plan.Endpoint) bool {
-	named := false
-	for _, a := range r.Actions {
-		if a.Action != string(plan.Subscribe) || a.Status != report.StatusApplied {
-			continue
-		}
-		if strings.Contains(a.Detail, e.Endpoint) || strings.Contains(a.Target, e.Endpoint) || strings.Contains(a.Reason, e.Endpoint) {
-			return true
-		}
-		for _, other := range []string{a.Detail, a.Target, a.Reason} {
-			if strings.Contains(other, "@") || strings.Contains(other, "://") {
-				named = true
-			}
-		}
-	}
-	return !named
 }
 
 func section(b *strings.Builder, title string, items []string, none string) {
@@ -260,192 +217,59 @@ func section(b *strings.Builder, title string, items []string, none string) {
 	}
 }
 
-// maxLine bounds one line of the summary; maxField bounds one untrusted
-// field in it (a resource name, an error message, an actor), so a hostile
-// name cannot push the rest of a line, or the message, out of sight.
-const (
-	maxLine  = 1000
-	maxField = 300
-	// maxNote bounds a note (a plan warning) in the summary; the report's
-	// warnings keep the full text.
-	maxNote = 160
-)
-
-// oneLine keeps untrusted text (resource names, error messages) from
-// forging extra lines or reordering what a reader sees in the summary, and
-// bounds its length. Every control character (C0, DEL and C1, which
-// includes NEL U+0085), line and paragraph separator (Zl, Zp) and format
-// character (Cf: bidi overrides such as U+202E, zero-width characters)
-// becomes a space.
-func oneLine(s string) string { return clip(printable(s), maxLine) }
-
-// field is oneLine for a single untrusted value inside a line.
-func field(s string) string { return clip(printable(s), maxField) }
-
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cf) {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// clip shortens s to at most max bytes on a rune boundary, marking the cut.
-func clip(s string, max int) string { return truncate.String(s, max) }
-
-// notes shortens the plan's warnings for the summary: each once, on one
-// line of at most maxNote bytes (cut after a clause when one ends in the
-// second half of that). The run's JSON report carries the full text.
-func notes(warnings []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, w := range warnings {
-		w = printable(w)
-		if seen[w] {
-			continue
-		}
-		seen[w] = true
-		if len(w) > maxNote {
-			if i := strings.LastIndexAny(w[:maxNote], ";,"); i > maxNote/2 {
-				w = w[:i] + " …"
-			} else {
-				w = clip(w, maxNote)
-			}
-		}
-		out = append(out, w)
-	}
-	return out
-}
-
-// asciiLine makes s a valid SNS subject: printable ASCII, at most max bytes.
-func asciiLine(s string, max int) string {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ch < 0x20 || ch > 0x7e {
-			ch = '?'
-		}
-		out = append(out, ch)
-	}
-	if len(out) > max {
-		out = out[:max]
-	}
-	return string(out)
-}
-
-// MetricNamespace is the CloudWatch namespace of Watchkeeper's own run
-// metrics (distinct from the benchmark's metric-filter namespace).
-const MetricNamespace = "Watchkeeper"
-
-// EMF returns one CloudWatch Embedded Metric Format document (a single JSON
-// line, no trailing newline) for run, timestamped now. Lambda sends stdout
-// to CloudWatch Logs, which extracts the metrics. The format: a root
-// "_aws" member with Timestamp (ms since the epoch) and CloudWatchMetrics,
-// an array of directives naming a Namespace, Dimensions (arrays of
-// dimension names, each a string member of the root) and Metrics (Name and
-// Unit, each a numeric member of the root). Source: Amazon CloudWatch user
-// guide, "Specification: Embedded metric format".
-func EMF(run Run, now time.Time) []byte {
-	c := Count(run.Report)
-	compliant := 0
-	if run.Report.Compliant {
-		compliant = 1
-	}
-	doc := emfDoc{
-		AWS: emfMeta{
-			Timestamp: now.UnixMilli(),
-			CloudWatchMetrics: []emfDirective{{
-				Namespace:  MetricNamespace,
-				Dimensions: [][]string{{"Benchmark"}, {"Benchmark", "Trigger"}},
-				Metrics: []emfMetric{
-					{"ControlsPassing", "Count"}, {"ControlsFailing", "Count"},
-					{"ActionsApplied", "Count"}, {"ActionsFailed", "Count"}, {"ActionsSkipped", "Count"},
-					{"Compliant", "Count"}, {"RunDuration", "Milliseconds"},
-				},
-			}},
-		},
-		Benchmark:       run.Report.Benchmark,
-		Trigger:         string(run.Trigger.Kind),
-		Account:         run.Report.Account,
-		Mode:            run.Report.Mode,
-		ControlsPassing: c.ControlsPassing,
-		ControlsFailing: c.ControlsFailing,
-		ActionsApplied:  c.ActionsApplied,
-		ActionsFailed:   c.ActionsFailed,
-		ActionsSkipped:  c.ActionsSkipped,
-		Compliant:       compliant,
-		RunDuration:     run.Duration.Milliseconds(),
-	}
-	if doc.Trigger == "" {
-		doc.Trigger = "unknown"
-	}
-	if doc.Benchmark == "" {
-		doc.Benchmark = "unknown" // a dimension value must be present
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		panic(err) // only strings and numbers: cannot fail
-	}
-	return b
-}
-
-type emfDoc struct {
-	AWS             emfMeta `json:"_aws"`
-	Benchmark       string  `json:"Benchmark"`
-	Trigger         string  `json:"Trigger"`
-	Account         string  `json:"Account,omitempty"`
-	Mode            string  `json:"Mode,omitempty"`
-	ControlsPassing int     `json:"ControlsPassing"`
-	ControlsFailing int     `json:"ControlsFailing"`
-	ActionsApplied  int     `json:"ActionsApplied"`
-	ActionsFailed   int     `json:"ActionsFailed"`
-	ActionsSkipped  int     `json:"ActionsSkipped"`
-	Compliant       int     `json:"Compliant"`
-	RunDuration     int64   `json:"RunDuration"`
-}
-
-type emfMeta struct {
-	Timestamp         int64          `json:"Timestamp"`
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
-}
-
-type emfDirective struct {
-	Namespace  string      `json:"Namespace"`
-	Dimensions [][]string  `json:"Dimensions"`
-	Metrics    []emfMetric `json:"Metrics"`
-}
-
-type emfMetric struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
-// TopicARN locates Watchkeeper's topic (named topicName) from a report: the
-// topic an action created or subscribed to, else the topic in the region
-// of the log group that satisfies the controls (where the planner puts it),
-// else in the report's home region. It returns "" when the report names no
-// account.
-func TopicARN(r report.Report, topicName string) (arn, region string) {
-	if r.Account == "" || topicName == "" {
-		return "", ""
-	}
+// actionLines sorts the report's actions into the summary's sections: why
+// each was needed, what was restored, and what needs a person. A failed
+// action says "the next run retries" only when its error is retryable.
+func actionLines(r report.Report) (drifted, restored, person []string) {
 	for _, a := range r.Actions {
-		if (a.Action == string(plan.CreateTopic) || a.Action == string(plan.Subscribe)) && strings.HasSuffix(a.Target, ":"+topicName) {
-			if p := strings.SplitN(a.Target, ":", 6); len(p) == 6 && p[2] == "sns" {
-				return a.Target, p[3]
+		what := fmt.Sprintf("%s %s in %s%s", field(a.Action), field(a.Target), field(a.Region), controls(a.Controls))
+		if a.Reason != "" {
+			drifted = append(drifted, fmt.Sprintf("%s: %s", field(strings.Join(a.Controls, ", ")), field(a.Reason)))
+		}
+		switch a.Status {
+		case report.StatusApplied:
+			restored = append(restored, what)
+		case report.StatusFailed:
+			person = append(person, fmt.Sprintf("%s FAILED: %s (%s)", what, field(a.Error), retryNote(a)))
+		case report.StatusSkipped:
+			why := field(a.Error)
+			if why == "" {
+				why = "not started before the deadline"
 			}
+			person = append(person, fmt.Sprintf("%s was left for the next run: %s", what, why))
+		default:
+			person = append(person, fmt.Sprintf("%s is needed (report-only run: nothing was changed)", what))
 		}
 	}
-	partition, region := "aws", r.HomeRegion
-	for _, c := range r.Controls {
-		if p := strings.SplitN(c.Where, ":", 6); len(p) == 6 && p[0] == "arn" && p[2] == "logs" && p[3] != "" {
-			partition, region = p[1], p[3]
-			break
+	return drifted, restored, person
+}
+
+// retryNote says whether a failed action will heal by itself.
+func retryNote(a report.Action) string {
+	if a.Retryable {
+		return "the next run retries"
+	}
+	note := "retrying will not help until a person fixes the cause"
+	if a.ErrorClass != "" {
+		note = field(a.ErrorClass) + ": " + note
+	}
+	return note
+}
+
+// TopicARN locates Watchkeeper's topic: the one the plan named
+// (report.Report.TopicARN, in the target log group's region), else the
+// topic named topicName in the report's home region, in that region's
+// partition. It returns "" when the report names neither a topic nor an
+// account and home region.
+func TopicARN(r report.Report, topicName string) (topicARN, topicRegion string) {
+	if r.TopicARN != "" {
+		if a, err := arn.Parse(r.TopicARN); err == nil && a.Service == "sns" && region.Valid(a.Region) {
+			return r.TopicARN, a.Region
 		}
 	}
-	if region == "" {
+	if r.Account == "" || topicName == "" || !region.Valid(r.HomeRegion) {
 		return "", ""
 	}
-	return fmt.Sprintf("arn:%s:sns:%s:%s:%s", partition, region, r.Account, topicName), region
+	a := arn.ARN{Partition: region.Partition(r.HomeRegion), Service: "sns", Region: r.HomeRegion, AccountID: r.Account, Resource: topicName}
+	return a.String(), r.HomeRegion
 }

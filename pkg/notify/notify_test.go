@@ -53,7 +53,8 @@ func healed(t *testing.T) notify.Run {
 				{Action: "PutMetricFilter", Region: "us-east-1", Target: "aws-cloudtrail-logs-123456789012/watchkeeper-root-account-usage",
 					Controls: []string{"4.3"}, Status: "applied", Reason: "no metric filter on aws-cloudtrail-logs-123456789012 matches root account usage"},
 				{Action: "Subscribe", Region: "us-east-1", Target: topic, Controls: []string{"4.3", "4.4"}, Status: "applied",
-					Reason: "topic has no confirmed subscriber email:sec@example.com"},
+					Reason: "topic has no confirmed subscriber email:sec@example.com", Detail: "email:sec@example.com",
+					Endpoint: &plan.Endpoint{Protocol: "email", Endpoint: "sec@example.com"}},
 			},
 		},
 	}
@@ -83,7 +84,7 @@ func deadline(t *testing.T) notify.Run {
 	r.Report.Actions = append(r.Report.Actions,
 		report.Action{Action: "PutMetricAlarm", Region: "us-east-1", Target: "watchkeeper-iam-policy-changes", Controls: []string{"4.4"}, Status: "skipped", Reason: "no alarm"},
 		report.Action{Action: "PutMetricAlarm", Region: "us-east-1", Target: "watchkeeper-x\nInjected: line", Controls: []string{"4.5"}, Status: "failed", Reason: "no alarm",
-			Error: "operation error CloudWatch: PutMetricAlarm, https response error StatusCode: 400, LimitExceeded"})
+			Error: "operation error CloudWatch: PutMetricAlarm, https response error StatusCode: 400, LimitExceeded", ErrorClass: "other"})
 	return r
 }
 
@@ -97,7 +98,8 @@ func hostile(t *testing.T) notify.Run {
 	r.Trigger.Actor.ARN = "arn:aws:iam::123456789012:user/mal\u2028Caused by: nobody"
 	r.Report.Actions = append(r.Report.Actions,
 		report.Action{Action: "PutMetricFilter", Region: "us-east-1", Target: "ct/\u202Etxt.exe\u200B\u2029Injected: para\u0085Injected: nel\u009bInjected: csi",
-			Controls: []string{"4.6"}, Status: "failed", Reason: "no filter\rInjected: cr", Error: strings.Repeat("A", 5000)})
+			Controls: []string{"4.6"}, Status: "failed", Reason: "no filter\rInjected: cr", Error: strings.Repeat("A", 5000),
+			Retryable: true, ErrorClass: "throttled"})
 	long := "4.1: the benchmark's literal pattern ORs two exclusions with the error-code terms, so it matches almost every CloudTrail event and the alarm would fire continuously; Watchkeeper writes the grouped form instead"
 	r.Report.Warnings = []string{long, long, "4.15: short note\u0085Injected: note"}
 	return r
@@ -262,18 +264,17 @@ func TestEMF(t *testing.T) {
 
 func TestTopicARN(t *testing.T) {
 	base := report.Report{Account: "123456789012", HomeRegion: "us-east-1"}
-	withWhere := base
-	withWhere.Controls = []plan.ControlResult{{ID: "4.1", Status: plan.StatusPass, Where: "arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:ct"}}
-	withAction := withWhere
-	withAction.Actions = []report.Action{{Action: "CreateTopic", Target: "arn:aws:sns:eu-west-1:123456789012:wk-topic"}}
+	gov := report.Report{Account: "123456789012", HomeRegion: "us-gov-west-1"}
+	planned := base
+	planned.TopicARN = "arn:aws:sns:eu-west-1:123456789012:wk-topic"
 	for _, tc := range []struct {
 		name        string
 		r           report.Report
 		arn, region string
 	}{
 		{"home region", base, "arn:aws:sns:us-east-1:123456789012:wk-topic", "us-east-1"},
-		{"log group region and partition", withWhere, "arn:aws-us-gov:sns:us-gov-west-1:123456789012:wk-topic", "us-gov-west-1"},
-		{"created topic", withAction, "arn:aws:sns:eu-west-1:123456789012:wk-topic", "eu-west-1"},
+		{"home region's partition", gov, "arn:aws-us-gov:sns:us-gov-west-1:123456789012:wk-topic", "us-gov-west-1"},
+		{"the plan's topic", planned, "arn:aws:sns:eu-west-1:123456789012:wk-topic", "eu-west-1"},
 		{"no account", report.Report{HomeRegion: "us-east-1"}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

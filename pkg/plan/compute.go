@@ -98,6 +98,10 @@ func (p *planner) assemble() Plan {
 		out.Regions = append(out.Regions, r)
 	}
 	out.Actions = mergeActions(p.actions)
+	if lg := p.tg.lg; lg != nil {
+		out.LogGroup = &LogGroup{ARN: lg.ARN, Name: lg.Name, Region: lg.Region}
+		out.TopicARN = p.topicARN()
+	}
 	out.Warnings = slices.Compact(append(slices.Clone(p.jd.Warnings), p.warnings...))
 	return out
 }
@@ -108,7 +112,7 @@ func mergeActions(in []Action) []Action {
 	out := make([]Action, 0, len(in))
 	index := map[string]int{}
 	for _, a := range in {
-		k := actionKey(a)
+		k := a.Key()
 		if i, ok := index[k]; ok {
 			for _, id := range a.Controls {
 				if !slices.Contains(out[i].Controls, id) {
@@ -131,18 +135,10 @@ func mergeActions(in []Action) []Action {
 			strings.Compare(a.Region, b.Region),
 			strings.Compare(string(a.Kind), string(b.Kind)),
 			strings.Compare(a.Target, b.Target),
-			strings.Compare(actionKey(a), actionKey(b)),
+			strings.Compare(a.Key(), b.Key()),
 		)
 	})
 	return out
-}
-
-func actionKey(a Action) string {
-	k := string(a.Kind) + "\x00" + a.Region + "\x00" + a.Target
-	if a.Subscription != nil {
-		k += "\x00" + strings.ToLower(a.Subscription.Protocol) + "\x00" + a.Subscription.Endpoint
-	}
-	return k
 }
 
 // CompareIDs orders control ids numerically field by field ("4.2" before

@@ -84,10 +84,10 @@ func (p *planner) planKey(t account.Topic, users []string) {
 	region := arnRegion(k.KeyARN)
 	if k.KeyState == "PendingDeletion" {
 		p.add(Action{Kind: CancelKeyDeletion, Region: region, Target: k.KeyARN, Controls: users,
-			Reason: fmt.Sprintf("the key of Watchkeeper's topic %s is scheduled for deletion", t.ARN), Key: &KeySpec{KeyARN: k.KeyARN}})
+			Reason: fmt.Sprintf("the key of Watchkeeper's topic %s is scheduled for deletion", t.ARN), KMSKey: &KeySpec{KeyARN: k.KeyARN}})
 	}
 	p.add(Action{Kind: EnableKey, Region: region, Target: k.KeyARN, Controls: users,
-		Reason: fmt.Sprintf("the key of Watchkeeper's topic %s is %s, so SNS drops every alarm notification", t.ARN, k.KeyState), Key: &KeySpec{KeyARN: k.KeyARN}})
+		Reason: fmt.Sprintf("the key of Watchkeeper's topic %s is %s, so SNS drops every alarm notification", t.ARN, k.KeyState), KMSKey: &KeySpec{KeyARN: k.KeyARN}})
 }
 
 func orName(a, b string) string {

@@ -10,6 +10,7 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
@@ -141,7 +142,24 @@ type Action struct {
 	Filter       *FilterSpec       `json:"filter,omitempty"`
 	Alarm        *AlarmSpec        `json:"alarm,omitempty"`
 	Trail        *TrailSpec        `json:"trail,omitempty"`
-	Key          *KeySpec          `json:"key,omitempty"`
+	KMSKey       *KeySpec          `json:"kmsKey,omitempty"`
+}
+
+// Key is the action's identity, the one rule every package uses to tell
+// whether two actions are the same change: plans hold at most one action
+// per identity, and apply outcomes and report lines are matched by it. It is
+// the kind, region and target and, for Subscribe, the protocol and
+// endpoint. The protocol compares in lower case: SNS's Subscribe protocol
+// values are all lower case ("http", "https", "email", "email-json", "sms",
+// "sqs", "application", "lambda", "firehose"; SNS API reference,
+// Subscribe), so "EMAIL" can only mean "email". The endpoint keeps its
+// case: a URL path or an address's local part may be case-sensitive.
+func (a Action) Key() string {
+	k := string(a.Kind) + "\x00" + a.Region + "\x00" + a.Target
+	if s := a.Subscription; s != nil {
+		k += "\x00" + Endpoint{Protocol: s.Protocol, Endpoint: s.Endpoint}.Key()
+	}
+	return k
 }
 
 // KeySpec is the KMS key CancelKeyDeletion or EnableKey acts on: always the
@@ -233,10 +251,23 @@ type Plan struct {
 	Controls   []ControlResult `json:"controls"`
 	Regions    []RegionResult  `json:"regions"`
 	Actions    []Action        `json:"actions"`
+	// TopicARN is the topic Watchkeeper's alarms notify, in the target log
+	// group's region; "" when no log group can be targeted.
+	TopicARN string `json:"topicArn,omitempty"`
+	// LogGroup is the target log group, where Watchkeeper's filters and
+	// alarms go; nil when none can be targeted.
+	LogGroup *LogGroup `json:"logGroup,omitempty"`
 	// Warnings are things a person should know that are not failures
 	// (e.g. a control whose literal benchmark text matches almost every
 	// event, or a subscription still awaiting confirmation).
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// LogGroup names a CloudWatch Logs log group.
+type LogGroup struct {
+	ARN    string `json:"arn"`
+	Name   string `json:"name"`
+	Region string `json:"region"`
 }
 
 // Compliant reports whether every non-excluded control and every region passes.
@@ -259,6 +290,10 @@ type Endpoint struct {
 	Protocol string `json:"protocol"` // "email", "https", "sqs", "lambda", ...
 	Endpoint string `json:"endpoint"`
 }
+
+// Key identifies an endpoint: the protocol in lower case (SNS's protocol
+// values are all lower case; see Action.Key) and the endpoint as is.
+func (e Endpoint) Key() string { return strings.ToLower(e.Protocol) + "\x00" + e.Endpoint }
 
 // Options are the inputs to Compute besides the snapshot. The zero value of
 // each optional field is a documented default.

@@ -436,16 +436,16 @@ func applyActions(t *testing.T, in model.Snapshot, actions []plan.Action) model.
 				}
 			}
 		case plan.CancelKeyDeletion, plan.EnableKey:
-			if a.Key == nil || a.Key.KeyARN != a.Target {
-				t.Fatalf("%s: bad spec %+v (target %s)", a.Kind, a.Key, a.Target)
+			if a.KMSKey == nil || a.KMSKey.KeyARN != a.Target {
+				t.Fatalf("%s: bad spec %+v (target %s)", a.Kind, a.KMSKey, a.Target)
 			}
 			changed := false
 			for arn, tp := range s.Topics {
-				if tp.KMS == nil || tp.KMS.KeyARN != a.Key.KeyARN {
+				if tp.KMS == nil || tp.KMS.KeyARN != a.KMSKey.KeyARN {
 					continue
 				}
 				if !strings.HasSuffix(arn, ":"+prefix+"cis-alarms") {
-					t.Fatalf("%s on key %s of topic %s that Watchkeeper does not own", a.Kind, a.Key.KeyARN, arn)
+					t.Fatalf("%s on key %s of topic %s that Watchkeeper does not own", a.Kind, a.KMSKey.KeyARN, arn)
 				}
 				k := *tp.KMS
 				switch {
@@ -461,7 +461,7 @@ func applyActions(t *testing.T, in model.Snapshot, actions []plan.Action) model.
 				changed = true
 			}
 			if !changed {
-				t.Fatalf("%s on key %s that no topic uses", a.Kind, a.Key.KeyARN)
+				t.Fatalf("%s on key %s that no topic uses", a.Kind, a.KMSKey.KeyARN)
 			}
 		default:
 			t.Fatalf("unknown action kind %q", a.Kind)

@@ -104,11 +104,26 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	tw.flush(tab)
 
+	r.writeActions(tw)
+
+	if len(r.Warnings) > 0 {
+		tw.printf("\nWARNINGS\n")
+		for _, x := range r.Warnings {
+			tw.printf("  - %s\n", oneLine(x))
+		}
+	}
+
+	r.writeDetails(tw)
+	return tw.err
+}
+
+// writeActions writes the actions table.
+func (r Report) writeActions(tw *errWriter) {
 	if len(r.Actions) == 0 {
 		tw.printf("\nACTIONS: none\n")
 	} else {
 		tw.printf("\nACTIONS: %d\n", len(r.Actions))
-		tab = tabwriter.NewWriter(tw, 0, 0, 2, ' ', 0)
+		tab := tabwriter.NewWriter(tw, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tab, "STATUS\tACTION\tREGION\tTARGET\tREASON")
 		for _, a := range r.Actions {
 			reason := a.Reason
@@ -123,17 +138,12 @@ func (r Report) WriteText(w io.Writer) error {
 		}
 		tw.flush(tab)
 	}
+}
 
-	if len(r.Warnings) > 0 {
-		tw.printf("\nWARNINGS\n")
-		for _, x := range r.Warnings {
-			tw.printf("  - %s\n", oneLine(x))
-		}
-	}
-
-	// Every reason of each control that does not pass; controls with
-	// identical verdicts (common when a trail is the problem) share one
-	// entry.
+// writeDetails writes every reason of each control that does not pass;
+// controls with identical verdicts (common when a trail is the problem)
+// share one entry.
+func (r Report) writeDetails(tw *errWriter) {
 	type group struct {
 		ids []string
 		c   plan.ControlResult
@@ -166,7 +176,6 @@ func (r Report) WriteText(w io.Writer) error {
 			tw.printf("  - %s\n", oneLine(x))
 		}
 	}
-	return tw.err
 }
 
 // errWriter keeps the first write error so rendering code stays linear.

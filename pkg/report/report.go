@@ -3,25 +3,40 @@
 // people (a plain-text table).
 //
 // A Report starts as a plan with every action "planned" (New); apply
-// outcomes are recorded onto it (Record); after an apply the verdicts of a
-// fresh plan replace the old ones (Reassess). The package imports no AWS
-// code: apply outcomes arrive as plain status and error text.
+// outcomes are recorded onto it (Record). The package imports no AWS code:
+// apply outcomes arrive as an Outcome of plain data (status, error text,
+// retryable, error class), which the engine converts from apply's.
 package report
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 )
 
+// Status is what became of an action.
+type Status string
+
 // Action statuses.
 const (
-	StatusPlanned = "planned" // computed, not (yet) applied
-	StatusApplied = "applied" // applied successfully
-	StatusFailed  = "failed"  // applying it failed; Error says why
-	StatusSkipped = "skipped" // not attempted (e.g. a prerequisite failed)
+	StatusPlanned Status = "planned" // computed, not (yet) applied
+	StatusApplied Status = "applied" // applied successfully
+	StatusFailed  Status = "failed"  // applying it failed; Error says why
+	StatusSkipped Status = "skipped" // not attempted (e.g. a prerequisite failed)
 )
+
+// Outcome is what became of one action, as Record takes it.
+type Outcome struct {
+	Status Status
+	// Error is the error text; "" when the action was applied or planned.
+	Error string
+	// Retryable is true when a later run can be expected to succeed
+	// without anyone changing anything (apply.Outcome.Retryable).
+	Retryable bool
+	// ErrorClass is apply's class of the error (apply.Class: "throttled",
+	// "denied", "not-found", ...); "" without an error.
+	ErrorClass string
+}
 
 // Report is what one run observed, decided and did.
 type Report struct {
@@ -35,6 +50,10 @@ type Report struct {
 	Regions   []plan.RegionResult  `json:"regions"`
 	Actions   []Action             `json:"actions"`
 	Warnings  []string             `json:"warnings"`
+	// TopicARN is the topic Watchkeeper's alarms notify, from the plan
+	// (plan.Plan.TopicARN); "" when no log group could be targeted. It is
+	// not part of the JSON document.
+	TopicARN string `json:"-"`
 }
 
 // Action is one planned action and what became of it.
@@ -42,13 +61,20 @@ type Action struct {
 	Action   string   `json:"action"` // the plan.Kind, e.g. "PutMetricFilter"
 	Region   string   `json:"region"`
 	Target   string   `json:"target"`
-	Status   string   `json:"status"` // StatusPlanned, StatusApplied, StatusFailed or StatusSkipped
+	Status   Status   `json:"status"`
 	Reason   string   `json:"reason"`
 	Error    string   `json:"error"`
 	Controls []string `json:"controls"`
-	// Detail distinguishes actions on one target (the endpoint of a
-	// Subscribe); empty otherwise.
+	// Detail distinguishes actions on one target for people
+	// ("protocol:endpoint" of a Subscribe); empty otherwise.
 	Detail string `json:"detail,omitempty"`
+	// Retryable and ErrorClass classify Error (see Outcome); they are
+	// omitted when there is no error.
+	Retryable  bool   `json:"retryable,omitempty"`
+	ErrorClass string `json:"errorClass,omitempty"`
+	// Endpoint is the endpoint a Subscribe action subscribes, as data;
+	// nil for other kinds.
+	Endpoint *plan.Endpoint `json:"endpoint,omitempty"`
 }
 
 // New returns the report of plan p for a run in the given mode, with every
@@ -59,11 +85,12 @@ func New(mode string, p plan.Plan) Report {
 		Benchmark:  p.Benchmark,
 		HomeRegion: p.HomeRegion,
 		Mode:       mode,
+		TopicARN:   p.TopicARN,
 		Actions:    make([]Action, 0, len(p.Actions)),
 	}
 	r.setVerdicts(p)
 	for _, a := range p.Actions {
-		r.Actions = append(r.Actions, fromPlan(a, StatusPlanned, ""))
+		r.Actions = append(r.Actions, fromPlan(a, Outcome{Status: StatusPlanned}))
 	}
 	return r
 }
@@ -86,26 +113,20 @@ func (r *Report) setVerdicts(p plan.Plan) {
 	r.Warnings = nonNil(p.Warnings)
 }
 
-// Record sets the outcome of action a: status is one of the Status
-// constants (apply's own status names are accepted as they are) and
-// errText the error, if any. An action that is not in the report is
-// appended, so nothing apply did goes unreported.
-func (r *Report) Record(a plan.Action, status, errText string) {
-	k := fromPlan(a, "", "").key()
+// Record sets the outcome of action a, matched by plan.Action.Identity.
+// An action that is not in the report is appended, so nothing apply did
+// goes unreported.
+func (r *Report) Record(a plan.Action, o Outcome) {
+	line := fromPlan(a, o)
+	id := a.Key()
 	for i := range r.Actions {
-		if r.Actions[i].key() == k {
-			r.Actions[i].Status, r.Actions[i].Error = status, errText
+		if r.Actions[i].identity() == id {
+			r.Actions[i].Status, r.Actions[i].Error = line.Status, line.Error
+			r.Actions[i].Retryable, r.Actions[i].ErrorClass = line.Retryable, line.ErrorClass
 			return
 		}
 	}
-	r.Actions = append(r.Actions, fromPlan(a, status, errText))
-}
-
-// Reassess replaces the verdicts (controls, regions, compliance, warnings)
-// with those of after, a plan computed from a fresh observation once the
-// actions were applied. Recorded actions are kept: they say what was done.
-func (r *Report) Reassess(after plan.Plan) {
-	r.setVerdicts(after)
+	r.Actions = append(r.Actions, line)
 }
 
 // Pending returns the actions that still need doing: planned, failed or
@@ -120,27 +141,33 @@ func (r Report) Pending() []Action {
 	return out
 }
 
-func fromPlan(a plan.Action, status, errText string) Action {
+func fromPlan(a plan.Action, o Outcome) Action {
 	out := Action{
-		Action:   string(a.Kind),
-		Region:   a.Region,
-		Target:   a.Target,
-		Status:   status,
-		Reason:   a.Reason,
-		Error:    errText,
-		Controls: nonNil(a.Controls),
+		Action:     string(a.Kind),
+		Region:     a.Region,
+		Target:     a.Target,
+		Status:     o.Status,
+		Reason:     a.Reason,
+		Error:      o.Error,
+		Controls:   nonNil(a.Controls),
+		Retryable:  o.Retryable,
+		ErrorClass: o.ErrorClass,
 	}
-	if a.Subscription != nil {
-		out.Detail = a.Subscription.Protocol + ":" + a.Subscription.Endpoint
+	if s := a.Subscription; s != nil {
+		out.Detail = s.Protocol + ":" + s.Endpoint
+		out.Endpoint = &plan.Endpoint{Protocol: s.Protocol, Endpoint: s.Endpoint}
 	}
 	return out
 }
 
-// key identifies an action: plans never hold two actions with the same
-// kind, region, target and (for Subscribe) endpoint. It is derived from
-// exported fields only, so it survives a JSON round trip.
-func (a Action) key() string {
-	return strings.Join([]string{a.Action, a.Region, a.Target, a.Detail}, "\x00")
+// identity is plan.Action.Identity of the action this line reports. It is
+// derived from exported fields only, so it survives a JSON round trip.
+func (a Action) identity() string {
+	p := plan.Action{Kind: plan.Kind(a.Action), Region: a.Region, Target: a.Target}
+	if e := a.Endpoint; e != nil {
+		p.Subscription = &plan.SubscriptionSpec{Protocol: e.Protocol, Endpoint: e.Endpoint}
+	}
+	return p.Key()
 }
 
 func nonNil(s []string) []string {

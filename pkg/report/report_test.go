@@ -99,10 +99,11 @@ func golden(t *testing.T, name string, got []byte) {
 // failed and the SQS subscription was skipped.
 func applied() report.Report {
 	r := report.New("apply", representative())
-	r.Record(putFilter, report.StatusApplied, "")
-	r.Record(subscribe, report.StatusApplied, "")
-	r.Record(subscribeSQS, report.StatusSkipped, "")
-	r.Record(putAlarm, report.StatusFailed, "put metric alarm watchkeeper-root-account-usage in us-east-1: AccessDenied: not authorized to perform cloudwatch:PutMetricAlarm")
+	r.Record(putFilter, report.Outcome{Status: report.StatusApplied})
+	r.Record(subscribe, report.Outcome{Status: report.StatusApplied})
+	r.Record(subscribeSQS, report.Outcome{Status: report.StatusSkipped})
+	r.Record(putAlarm, report.Outcome{Status: report.StatusFailed, ErrorClass: "denied",
+		Error: "put metric alarm watchkeeper-root-account-usage in us-east-1: AccessDenied: not authorized to perform cloudwatch:PutMetricAlarm"})
 	return r
 }
 
@@ -186,11 +187,11 @@ func TestJSONContract(t *testing.T) {
 
 func TestRecord(t *testing.T) {
 	r := applied()
-	got := map[string]string{}
+	got := map[string]report.Status{}
 	for _, a := range r.Actions {
 		got[a.Action+" "+a.Detail] = a.Status
 	}
-	want := map[string]string{
+	want := map[string]report.Status{
 		"PutMetricFilter ":                                        report.StatusApplied,
 		"Subscribe email:security@example.com":                    report.StatusApplied,
 		"Subscribe sqs:arn:aws:sqs:us-east-1:123456789012:alerts": report.StatusSkipped,
@@ -205,7 +206,7 @@ func TestRecord(t *testing.T) {
 
 	// An outcome for an action the plan did not hold is appended, not lost.
 	extra := plan.Action{Kind: plan.StartLogging, Region: "us-east-1", Target: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", Reason: "trail is not logging"}
-	r.Record(extra, report.StatusApplied, "")
+	r.Record(extra, report.Outcome{Status: report.StatusApplied})
 	last := r.Actions[len(r.Actions)-1]
 	if len(r.Actions) != 5 || last.Action != "StartLogging" || last.Status != report.StatusApplied {
 		t.Errorf("unplanned outcome: %d actions, last %+v", len(r.Actions), last)
@@ -224,19 +225,6 @@ func TestNewAllPlanned(t *testing.T) {
 	}
 	if r.Compliant {
 		t.Error("failing plan reported compliant")
-	}
-}
-
-func TestReassess(t *testing.T) {
-	r := applied()
-	after := plan.Plan{Account: "123456789012", Controls: []plan.ControlResult{{ID: "4.7", Status: plan.StatusPass, Reasons: []string{"fixed"}}},
-		Regions: []plan.RegionResult{{Region: "us-east-1", Status: plan.StatusPass}}}
-	r.Reassess(after)
-	if !r.Compliant || len(r.Controls) != 1 || r.Controls[0].Reasons[0] != "fixed" || r.Regions[0].Reasons == nil {
-		t.Errorf("after Reassess: compliant %t controls %+v regions %+v", r.Compliant, r.Controls, r.Regions)
-	}
-	if len(r.Actions) != 4 || r.Actions[3].Status != report.StatusFailed {
-		t.Errorf("Reassess must keep the recorded actions: %+v", r.Actions)
 	}
 }
 
@@ -273,7 +261,7 @@ func TestRecordAfterRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	r.Record(subscribeSQS, report.StatusApplied, "")
+	r.Record(subscribeSQS, report.Outcome{Status: report.StatusApplied})
 	if len(r.Actions) != 4 {
 		t.Fatalf("got %d actions, want the outcome recorded on one of the 4", len(r.Actions))
 	}

@@ -214,7 +214,7 @@ func assertHealed(t *testing.T, s state, tr world.Trail) {
 	}
 }
 
-func countStatus(r report.Report, status string) int {
+func countStatus(r report.Report, status report.Status) int {
 	n := 0
 	for _, a := range r.Actions {
 		if a.Status == status {

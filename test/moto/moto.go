@@ -7,13 +7,14 @@
 package moto
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -65,12 +66,14 @@ func Start(tb testing.TB) *Server {
 
 // Launch starts moto_server on a free port, writing its output to logPath,
 // and waits until it answers. The caller must call Stop.
+//
+// The port is chosen by the kernel, not by us: moto_server binds port 0
+// (werkzeug records the bound port) and logs "Running on
+// http://127.0.0.1:PORT", which Launch reads. No other process can take the
+// port between choosing and binding it, so many servers, in this process or
+// in parallel test binaries, can start at once.
 func Launch(logPath string) (*Server, error) {
 	bin, err := Binary()
-	if err != nil {
-		return nil, err
-	}
-	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
@@ -78,27 +81,86 @@ func Launch(logPath string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create moto log: %w", err)
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Stdout, cmd.Stderr = logf, logf
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("moto output pipe: %w", err)
+	}
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", "0")
+	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.Env = Env(os.Environ(), "", "us-east-1")
+	// Python buffers stdout when it is not a terminal; moto logs to stderr,
+	// but unbuffered output keeps the log complete if the process dies.
+	cmd.Env = append(cmd.Env, "PYTHONUNBUFFERED=1")
 	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	go func() { _ = cmd.Wait(); logf.Close() }()
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
-	deadline := time.Now().Add(30 * time.Second)
+	pw.Close() // the child holds its own copy; EOF comes when it exits
+
+	urls := make(chan string, 1)
+	go copyLog(pr, logf, urls)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	s := &Server{cmd: cmd}
+
+	timeout := time.NewTimer(startTimeout)
+	defer timeout.Stop()
+	select {
+	case s.URL = <-urls:
+	case err := <-exited:
+		return nil, fmt.Errorf("moto_server exited before listening (%v; log: %s)", err, logPath)
+	case <-timeout.C:
+		s.Stop()
+		return nil, fmt.Errorf("moto_server did not report its port within %s (log: %s)", startTimeout, logPath)
+	}
+	// The line is logged after the socket listens; one request proves the
+	// app itself answers.
 	for {
 		resp, err := http.Get(s.URL + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
 			return s, nil
 		}
-		if time.Now().After(deadline) {
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("moto_server on %s exited (%v; log: %s)", s.URL, err, logPath)
+		case <-timeout.C:
 			s.Stop()
-			return nil, fmt.Errorf("moto_server did not answer on %s within 30s (log: %s)", s.URL, logPath)
+			return nil, fmt.Errorf("moto_server did not answer on %s within %s (log: %s)", s.URL, startTimeout, logPath)
+		case <-time.After(50 * time.Millisecond):
 		}
-		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startTimeout bounds moto_server's start (about 1 s on an idle machine;
+// much longer when a dozen start at once on 2 cores).
+const startTimeout = 60 * time.Second
+
+// listening matches werkzeug's startup line for the address moto bound.
+var listening = regexp.MustCompile(`Running on (http://127\.0\.0\.1:[0-9]+)`)
+
+// copyLog copies moto's output to logf until the process exits, sending the
+// URL from the first startup line on urls.
+func copyLog(r *os.File, logf *os.File, urls chan<- string) {
+	defer r.Close()
+	defer logf.Close()
+	br := bufio.NewReader(r)
+	found := false
+	for {
+		line, err := br.ReadString('\n')
+		_, _ = logf.WriteString(line)
+		if !found {
+			if m := listening.FindStringSubmatch(line); m != nil {
+				found = true
+				urls <- m[1]
+			}
+		}
+		if err != nil {
+			return
+		}
 	}
 }
 
@@ -176,12 +238,3 @@ func Env(base []string, endpoint, region string) []string {
 
 // Env is the package-level Env for this server.
 func (s *Server) Env(region string) []string { return Env(os.Environ(), s.URL, region) }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}

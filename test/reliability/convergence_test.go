@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -373,16 +374,25 @@ func (rg *rig) runSchedule(ctx context.Context, s schedule, viaCLI bool) outcome
 	return o
 }
 
-// TestConvergence runs -reliability.schedules seeded random fault schedules
-// over drifted accounts: after at most two runs the account is compliant,
-// with no duplicate and no change to anything Watchkeeper does not own, and
-// every failure reported on the way carries its cause.
+// TestConvergence runs seeded random fault schedules over drifted
+// accounts: after at most two runs the account is compliant, with no
+// duplicate and no change to anything Watchkeeper does not own, and every
+// failure reported on the way carries its cause.
+//
+// With -reliability.schedules=N (make reliability passes 200) it runs N
+// consecutive seeds from -reliability.seed; by default it runs the smoke
+// set, a few seeds that together inject every fault kind and every drift.
 func TestConvergence(t *testing.T) {
 	ctx := t.Context()
-	n := *schedules
+	seeds := convergenceSeeds()
+	n := len(seeds)
+	cli := *cliSample
+	if *schedules == 0 {
+		cli = min(cli, smokeCLI)
+	}
 	every := 0
-	if *cliSample > 0 && n > 0 {
-		every = max(1, n / *cliSample)
+	if cli > 0 && n > 0 {
+		every = max(1, n/cli)
 	}
 	started := time.Now()
 	defer func() {
@@ -397,7 +407,7 @@ func TestConvergence(t *testing.T) {
 				if ctx.Err() != nil {
 					return
 				}
-				s := newSchedule(*firstSeed + uint64(i))
+				s := newSchedule(seeds[i])
 				viaCLI := every > 0 && i%every == every-1
 				o := rg.runSchedule(ctx, s, viaCLI)
 				record(t, s, o, viaCLI)
@@ -405,7 +415,111 @@ func TestConvergence(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	t.Logf("%d schedules in %s; runs needed %v; faults %v", n, time.Since(started).Round(time.Millisecond), figs.RunsNeeded, figs.FaultsByKind)
+	t.Logf("%d schedules (seeds %v) in %s; runs needed %v; faults %v", n, abbreviate(seeds), time.Since(started).Round(time.Millisecond), figs.RunsNeeded, figs.FaultsByKind)
+}
+
+// smokeCLI is how many smoke schedules are also driven through the CLI.
+const smokeCLI = 2
+
+// convergenceSeeds returns the seeds TestConvergence runs:
+// -reliability.schedules consecutive seeds from -reliability.seed, or the
+// smoke set when that is 0.
+func convergenceSeeds() []uint64 {
+	if *schedules == 0 {
+		return smokeSeeds()
+	}
+	seeds := make([]uint64, *schedules)
+	for i := range seeds {
+		seeds[i] = *firstSeed + uint64(i)
+	}
+	return seeds
+}
+
+// smokeSeeds picks, from the full suite's seeds 1..200, a small set whose
+// schedules together use every transient fault kind, every drift, both
+// account bases and one to three regions, each in at least two schedules
+// (so no kind is proven by one account shape alone): greedily, the seed
+// adding the most missing features first (lowest seed on ties). newSchedule depends
+// on the seed alone, so the set is the same on every run.
+func smokeSeeds() []uint64 {
+	features := func(s schedule) []string {
+		f := []string{"base " + s.base, fmt.Sprintf("%d regions", len(s.acct.Regions))}
+		for _, c := range s.choices {
+			f = append(f, "fault "+c.label())
+		}
+		for _, d := range s.drift {
+			f = append(f, "drift "+d)
+		}
+		return f
+	}
+	const each = 2
+	covered := map[string]int{}
+	var seeds []uint64
+	for {
+		best, gain := uint64(0), 0
+		for seed := uint64(1); seed <= 200; seed++ {
+			if slices.Contains(seeds, seed) {
+				continue
+			}
+			g := 0
+			for _, f := range uniq(features(newSchedule(seed))) {
+				if covered[f] < each {
+					g++
+				}
+			}
+			if g > gain {
+				best, gain = seed, g
+			}
+		}
+		if gain == 0 {
+			slices.Sort(seeds)
+			return seeds
+		}
+		seeds = append(seeds, best)
+		for _, f := range uniq(features(newSchedule(best))) {
+			covered[f]++
+		}
+	}
+}
+
+func uniq(s []string) []string { return slices.Compact(slices.Sorted(slices.Values(s))) }
+
+// abbreviate shows a seed list, or its range when it is consecutive.
+func abbreviate(seeds []uint64) string {
+	if len(seeds) > 12 && seeds[len(seeds)-1]-seeds[0] == uint64(len(seeds)-1) {
+		return fmt.Sprintf("%d..%d", seeds[0], seeds[len(seeds)-1])
+	}
+	return fmt.Sprint(seeds)
+}
+
+// TestSmokeSeedsCoverEveryFault checks that the smoke set injects every
+// transient fault kind and applies every drift, and stays small.
+func TestSmokeSeedsCoverEveryFault(t *testing.T) {
+	seeds := smokeSeeds()
+	faults, drifts := map[string]bool{}, map[string]bool{}
+	for _, seed := range seeds {
+		s := newSchedule(seed)
+		for _, c := range s.choices {
+			faults[c.label()] = true
+		}
+		for _, d := range s.drift {
+			drifts[d] = true
+		}
+	}
+	for _, c := range transient {
+		if !faults[c.label()] {
+			t.Errorf("smoke seeds %v never inject %s", seeds, c.label())
+		}
+	}
+	for _, d := range []string{"delete filters", "delete alarms", "disable alarm actions", "stop logging", "unsubscribe", "delete topic", "rewrite filter pattern", "rewrite alarm"} {
+		if !drifts[d] {
+			t.Errorf("smoke seeds %v never drift %q", seeds, d)
+		}
+	}
+	if len(seeds) > 12 {
+		t.Errorf("smoke set has %d seeds (%v); keep it small, the full suite is make reliability", len(seeds), seeds)
+	}
+	t.Logf("smoke seeds %v", seeds)
 }
 
 // record adds one schedule's outcome to the figures and reports its

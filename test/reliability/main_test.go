@@ -17,9 +17,9 @@ import (
 )
 
 var (
-	schedules  = flag.Int("reliability.schedules", 200, "random fault schedules in the convergence suite")
+	schedules  = flag.Int("reliability.schedules", 0, "random fault schedules in the convergence suite (make reliability runs 200); 0 runs the smoke set, a few seeds covering every fault kind")
 	firstSeed  = flag.Uint64("reliability.seed", 1, "seed of the first schedule; schedule i uses seed+i")
-	cliSample  = flag.Int("reliability.cli", 8, "how many schedules are also driven through the CLI binary")
+	cliSample  = flag.Int("reliability.cli", 8, "how many schedules are also driven through the CLI binary (at most 2 of the smoke set)")
 	reportPath = flag.String("reliability.report", "", "write the markdown reliability report to this file")
 	workers    = flag.Int("reliability.workers", 4, "moto servers the convergence suite spreads schedules over")
 )
@@ -76,7 +76,11 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "build remediator:", err)
 		return 1
 	}
-	for i := range max(1, *workers) {
+	n := max(1, *workers)
+	if *schedules == 0 {
+		n = min(n, 2) // the smoke set is a handful of schedules
+	}
+	for i := range n {
 		r, err := newRig(filepath.Join(tmpDir, fmt.Sprintf("moto-%d.log", i)))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)

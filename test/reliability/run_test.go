@@ -162,7 +162,7 @@ func summary(r report.Report) string {
 	return b.String()
 }
 
-func count(r report.Report, status string) int {
+func count(r report.Report, status report.Status) int {
 	n := 0
 	for _, a := range r.Actions {
 		if a.Status == status {

@@ -26,25 +26,25 @@ func TestEngineFlagErrors(t *testing.T) {
 		args []string
 		want []string // substrings of stderr
 	}{
-		{"bad healing level", []string{"audit", "--trail-healing", "bogus"}, []string{"--trail-healing", `"bogus"`, "none, safe, full"}},
-		{"unknown benchmark", []string{"plan", "--benchmark", "cis-aws-v9"}, []string{"--benchmark", "cis-aws-v9", catalog.DefaultBenchmark}},
-		{"unknown profile", []string{"plan", "--pattern-profile", "strict"}, []string{"--pattern-profile", "strict"}},
-		{"unknown control excluded", []string{"apply", "--exclude", "4.3,4.99"}, []string{"--exclude", `"4.99"`, "unknown control"}},
-		{"control of another version excluded", []string{"audit", "--exclude", "3.1"}, []string{"--exclude", `"3.1"`}},
+		{"bad healing level", []string{"audit", "--trail-healing", "bogus"}, []string{"trailHealing: ", `"bogus"`, "none, safe, full"}},
+		{"unknown benchmark", []string{"plan", "--benchmark", "cis-aws-v9"}, []string{"benchmark: ", "cis-aws-v9", catalog.DefaultBenchmark}},
+		{"unknown profile", []string{"plan", "--pattern-profile", "strict"}, []string{"patternProfile: ", "strict"}},
+		{"unknown control excluded", []string{"apply", "--exclude", "4.3,4.99"}, []string{"excludedControls: ", `"4.99"`, "unknown control"}},
+		{"control of another version excluded", []string{"audit", "--exclude", "3.1"}, []string{"excludedControls: ", `"3.1"`}},
 		{"bad output", []string{"audit", "--output", "yaml"}, []string{"--output", "yaml"}},
 		{"subscription without protocol", []string{"apply", "--subscribe", "security@example.com"}, []string{"PROTOCOL:ENDPOINT"}},
 		{"unknown subscription protocol", []string{"apply", "--subscribe", "ftp:host"}, []string{`"ftp"`}},
-		{"bad region", []string{"audit", "--regions", "us-east-1,mars-1"}, []string{"--regions", `"mars-1"`}},
-		{"duplicate region", []string{"audit", "--regions", "us-east-1,us-east-1"}, []string{"--regions", "twice"}},
-		{"empty region list", []string{"audit", "--regions", " , "}, []string{"--regions", "empty"}},
-		{"bad home region", []string{"audit", "--home-region", "home"}, []string{"--home-region"}},
+		{"bad region", []string{"audit", "--regions", "us-east-1,mars-1"}, []string{"regions: ", `"mars-1"`, "not an AWS Region name"}},
+		{"duplicate region", []string{"audit", "--regions", "us-east-1,us-east-1"}, []string{`regions: "us-east-1" is listed twice`}},
+		{"bad home region", []string{"audit", "--home-region", "home"}, []string{"homeRegion: "}},
 		{"log group without role", []string{"apply", "--trail-healing", "full", "--trail-log-group-arn", "arn:aws:logs:us-east-1:123456789012:log-group:ct"}, []string{"together"}},
-		{"log group not an ARN", []string{"apply", "--trail-log-group-arn", "ct", "--trail-logs-role-arn", "arn:aws:iam::123456789012:role/r"}, []string{"--trail-log-group-arn", "not a CloudWatch Logs log group ARN"}},
+		{"log group not an ARN", []string{"apply", "--trail-log-group-arn", "ct", "--trail-logs-role-arn", "arn:aws:iam::123456789012:role/r"}, []string{"trailLogGroupArn: ", "not a CloudWatch Logs log group ARN"}},
 		{"negative timeout", []string{"audit", "--timeout", "-1s"}, []string{"--timeout"}},
-		{"empty namespace", []string{"audit", "--namespace", ""}, []string{"--namespace"}},
+		{"bad namespace", []string{"audit", "--namespace", "AWS/Logs"}, []string{"namespace: ", "reserved"}},
+		{"duplicate subscription, any case", []string{"apply", "--subscribe", "email:a@example.com", "--subscribe", "EMAIL:a@example.com"}, []string{"subscriptions: ", "listed twice"}},
 		{"unknown flag", []string{"audit", "--dry-run"}, []string{"dry-run"}},
 		{"positional argument", []string{"plan", "us-east-1"}, []string{"unexpected argument", "us-east-1"}},
-		{"several problems at once", []string{"audit", "--trail-healing", "x", "--output", "y"}, []string{"--trail-healing", "--output"}},
+		{"several problems at once", []string{"audit", "--trail-healing", "x", "--output", "y"}, []string{"trailHealing: ", "--output"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

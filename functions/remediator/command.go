@@ -9,11 +9,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
@@ -21,6 +19,7 @@ import (
 	wkconfig "github.com/watchkeeper/watchkeeper/pkg/config"
 	"github.com/watchkeeper/watchkeeper/pkg/engine"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
+	"github.com/watchkeeper/watchkeeper/pkg/truncate"
 )
 
 // engineFlags are the parsed flags of "remediator audit|plan|apply".
@@ -43,43 +42,16 @@ type engineFlags struct {
 	verbose          bool
 }
 
-// subscriptions is the repeatable --subscribe flag.
-type subscriptions []plan.Endpoint
+// subscriptions is the repeatable --subscribe flag: raw PROTOCOL:ENDPOINT
+// items, checked by the configuration builder with the other fields.
+type subscriptions []string
 
-func (s *subscriptions) String() string {
-	parts := make([]string, len(*s))
-	for i, e := range *s {
-		parts[i] = e.Protocol + ":" + e.Endpoint
-	}
-	return strings.Join(parts, ",")
-}
+func (s *subscriptions) String() string { return strings.Join(*s, ",") }
 
-// Set parses PROTOCOL:ENDPOINT. The protocol is checked against the ones SNS
-// Subscribe accepts (SNS API reference, Subscribe, "Protocol"), so a typo
-// fails here rather than as an API error halfway through an apply.
 func (s *subscriptions) Set(v string) error {
-	proto, endpoint, ok := strings.Cut(v, ":")
-	if !ok || proto == "" || endpoint == "" {
-		return fmt.Errorf("%q is not PROTOCOL:ENDPOINT (e.g. email:security@example.com)", v)
-	}
-	switch proto {
-	case "http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose":
-	default:
-		return fmt.Errorf("unknown subscription protocol %q (supported: http, https, email, email-json, sms, sqs, application, lambda, firehose)", proto)
-	}
-	if strings.IndexFunc(endpoint, unicode.IsControl) >= 0 {
-		return fmt.Errorf("%q: endpoint contains control characters", v)
-	}
-	if err := wkconfig.CheckSubscription(proto, endpoint); err != nil {
-		return fmt.Errorf("%q: %v", v, err)
-	}
-	*s = append(*s, plan.Endpoint{Protocol: proto, Endpoint: endpoint})
+	*s = append(*s, v)
 	return nil
 }
-
-// regionName matches AWS region names (us-east-1, ap-southeast-4,
-// us-gov-west-1, cn-north-1, eu-isoe-west-1).
-var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 func newEngineFlagSet(mode string, f *engineFlags, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("remediator "+mode, flag.ContinueOnError)
@@ -108,118 +80,42 @@ func newEngineFlagSet(mode string, f *engineFlags, stderr io.Writer) *flag.FlagS
 	return fs
 }
 
-// splitList splits a comma-separated flag value, trimming blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// options validates f and turns it into engine options (everything but the
-// home region's default, which needs the AWS configuration). Every problem is
-// reported at once, so a user fixes their command line in one go.
+// options maps f onto the configuration builder (pkg/config), which
+// checks every shared field the way the Lambda and the CDK app do, checks
+// the CLI's own flags, and returns the engine options (everything but the
+// home region's default, which needs the AWS configuration). Every problem
+// is reported at once, so a user fixes their command line in one go.
 func (f *engineFlags) options(mode string) (engine.Options, error) {
-	var errs []error
-	bench, err := catalog.Lookup(f.benchmark)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("--benchmark: %w", err))
-	}
-	profile, err := catalog.ParseProfile(f.profile)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("--pattern-profile: %w", err))
-	}
-	healing, err := plan.ParseHealingLevel(f.trailHealing)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("--trail-healing: %w", err))
-	}
+	cfg, err := wkconfig.Build(wkconfig.Input{
+		Benchmark:        f.benchmark,
+		PatternProfile:   f.profile,
+		Namespace:        f.namespace,
+		TopicName:        f.topicName,
+		TopicKMSKey:      f.topicKMSKey,
+		Subscriptions:    f.subscribe,
+		Exclude:          wkconfig.List(f.exclude),
+		HomeRegion:       f.homeRegion,
+		Regions:          wkconfig.List(f.regions),
+		TrailHealing:     f.trailHealing,
+		TrailName:        f.trailName,
+		TrailLogGroupARN: f.trailLogGroupARN,
+		TrailLogsRoleARN: f.trailLogsRoleARN,
+	})
+	errs := []error{err}
 	if f.output != "json" && f.output != "text" {
-		errs = append(errs, fmt.Errorf("--output: unknown format %q (supported: json, text)", f.output))
+		errs = append(errs, fmt.Errorf("--output: unknown format %q (supported: json, text)", clip(f.output)))
 	}
 	if f.timeout < 0 {
 		errs = append(errs, fmt.Errorf("--timeout: %s is negative", f.timeout))
 	}
-	var regions []string
-	if f.regions != "" {
-		regions = splitList(f.regions)
-		if len(regions) == 0 {
-			errs = append(errs, errors.New("--regions: empty list"))
-		}
-		if len(regions) > wkconfig.MaxRegions {
-			errs = append(errs, fmt.Errorf("--regions: %d regions; at most %d allowed", len(regions), wkconfig.MaxRegions))
-			regions = nil
-		}
-		seen := map[string]bool{}
-		for _, r := range regions {
-			if !regionName.MatchString(r) {
-				errs = append(errs, fmt.Errorf("--regions: %q is not a region name", r))
-			} else if seen[r] {
-				errs = append(errs, fmt.Errorf("--regions: %s listed twice", r))
-			}
-			seen[r] = true
-		}
-	}
-	if f.homeRegion != "" && !regionName.MatchString(f.homeRegion) {
-		errs = append(errs, fmt.Errorf("--home-region: %q is not a region name", f.homeRegion))
-	}
-	// Names and ARNs follow the Lambda's configuration rules (pkg/config),
-	// so both front ends refuse what AWS could not hold before any write.
-	for _, c := range []struct {
-		flag, value string
-		optional    bool
-		check       func(string) error
-	}{
-		{"--namespace", f.namespace, false, wkconfig.CheckNamespace},
-		{"--topic-name", f.topicName, false, wkconfig.CheckTopicName},
-		{"--topic-kms-key", f.topicKMSKey, true, wkconfig.CheckKMSKey},
-		{"--trail-name", f.trailName, true, wkconfig.CheckTrailName},
-		{"--trail-log-group-arn", f.trailLogGroupARN, true, wkconfig.CheckLogGroupARN},
-		{"--trail-logs-role-arn", f.trailLogsRoleARN, true, wkconfig.CheckRoleARN},
-	} {
-		if c.optional && c.value == "" {
-			continue
-		}
-		if err := c.check(c.value); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.flag, err))
-		}
-	}
-	exclude := splitList(f.exclude)
-	if bench.ID != "" {
-		for _, id := range exclude {
-			if _, ok := bench.Control(id); !ok {
-				errs = append(errs, fmt.Errorf("--exclude: %w %q in %s", catalog.ErrUnknownControl, id, bench.ID))
-			}
-		}
-	}
-	if (f.trailLogGroupARN == "") != (f.trailLogsRoleARN == "") {
-		errs = append(errs, errors.New("--trail-log-group-arn and --trail-logs-role-arn must be given together"))
-	}
 	if err := errors.Join(errs...); err != nil {
 		return engine.Options{}, err
 	}
-	return engine.Options{
-		Plan: plan.Options{
-			Benchmark:        bench,
-			Profile:          profile,
-			HomeRegion:       f.homeRegion,
-			Namespace:        f.namespace,
-			TopicName:        f.topicName,
-			TopicKMSKeyID:    f.topicKMSKey,
-			Subscriptions:    f.subscribe,
-			Exclude:          exclude,
-			TrailHealing:     healing,
-			TrailName:        f.trailName,
-			TrailLogGroupARN: f.trailLogGroupARN,
-			TrailLogsRoleARN: f.trailLogsRoleARN,
-		},
-		Regions: regions,
-		Apply:   mode == "apply",
-		Mode:    mode,
-	}, nil
+	return engine.Options{Plan: cfg.PlanOptions(), Regions: cfg.Regions, Apply: mode == "apply", Mode: mode}, nil
 }
+
+// clip shortens a value quoted in an error.
+func clip(s string) string { return truncate.String(s, 80) }
 
 // runEngine implements "remediator audit|plan|apply".
 //
