@@ -28,7 +28,9 @@ Run "remediator <command> --help" for a command's flags.
 
 ` + exitHelp
 
-// exitHelp documents the exit codes of audit, plan and apply.
+// exitHelp documents the exit codes of audit, plan and apply. It is the one
+// description: --help prints it, the README quotes it verbatim (checked by
+// TestREADMEQuotesExitCodes), and everything else points here.
 const exitHelp = `Exit codes (audit, plan, apply):
   0  compliant and no action pending (apply: compliant after applying)
   2  not compliant, or actions pending (audit and plan too, e.g. a

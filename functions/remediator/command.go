@@ -121,12 +121,7 @@ func clip(s string) string { return truncate.String(s, 80) }
 //
 // audit evaluates every control and region; plan also shows the actions that
 // would heal the account; apply heals it and reports the state afterwards.
-// Exit codes (exitHelp): 0 compliant and no action pending (apply:
-// compliant after applying), 2 not compliant or actions pending (audit
-// too: a configured subscription not yet made is pending), or some region
-// could not be evaluated (named on stderr), 1 the account could not be
-// evaluated at all (bad flags, no credentials), or apply's changes could
-// not be verified (engine.ErrUnverified), with the cause on stderr.
+// Its exit codes are described once, in exitHelp.
 func runEngine(mode string, args []string, stdout, stderr io.Writer) int {
 	var f engineFlags
 	fs := newEngineFlagSet(mode, &f, stderr)
