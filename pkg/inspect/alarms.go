@@ -4,8 +4,6 @@ import (
 	"context"
 	"slices"
 	"sync"
-
-	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
 // readAlarms is stages 3 to 5: the alarms on relevant metrics, found as
@@ -43,11 +41,7 @@ func (o *observation) readAlarms(ctx context.Context) {
 	// may: read the other alarms on it, and their topics. A compliant
 	// account makes no call here. The predicate sees a copy of the topics,
 	// so topics read meanwhile cannot race with it.
-	topics := o.topicsRead()
-	topic := func(arn string) (account.Topic, bool) {
-		t, ok := topics[arn]
-		return t, ok
-	}
+	topic := o.topicsRead()
 	for _, lg := range o.logGroups {
 		if lg.Error != "" || !lg.Exists {
 			continue
@@ -69,11 +63,7 @@ func (o *observation) readAlarms(ctx context.Context) {
 func (o *observation) listRegionAlarms(ctx context.Context) {
 	var wg sync.WaitGroup
 	topicsWG := &o.topicsWG
-	topics := o.topicsRead()
-	topic := func(arn string) (account.Topic, bool) {
-		t, ok := topics[arn]
-		return t, ok
-	}
+	topic := o.topicsRead()
 	// Stage 5: where a relevant metric still has no alarm that notifies,
 	// an alarm on a dimensioned series of it may: DescribeAlarmsForMetric
 	// finds only the series whose dimensions it is given ("If the metric

@@ -370,15 +370,19 @@ func (o *observation) coveringTrail() string {
 	return slices.Min(arns)
 }
 
-// topicsRead returns a copy of the topics read so far.
-func (o *observation) topicsRead() map[string]account.Topic {
+// topicsRead returns a lookup over a copy of the topics read so far, so
+// a predicate can use it while other topics are still being read.
+func (o *observation) topicsRead() func(arn string) (account.Topic, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make(map[string]account.Topic, len(o.topics))
+	topics := make(map[string]account.Topic, len(o.topics))
 	for arn, t := range o.topics {
-		out[arn] = *t
+		topics[arn] = *t
 	}
-	return out
+	return func(arn string) (account.Topic, bool) {
+		t, ok := topics[arn]
+		return t, ok
+	}
 }
 
 // selectRegions decides which regions to observe and which requested ones
