@@ -131,16 +131,23 @@ func TestDeadline(t *testing.T) {
 	})
 	t.Run("engine, deadline inside a call", func(t *testing.T) {
 		before := seedDeadline(t, rg)
-		// No useful reserve: the deadline falls while alarm writes are in
-		// flight, and again before the account can be re-observed.
+		// The deadline is what observing and planning take on this machine
+		// now (a dry run, which makes no alarm write) plus 1s, so it falls
+		// while the 2s alarm writes are in flight however loaded the
+		// machine is, and again before the account can be re-observed.
+		dryStart := time.Now()
+		if _, err := runEngine(t.Context(), rg.proxy.URL, deadlineAccount.acct, false, nil); err != nil {
+			t.Fatalf("dry run: %v", err)
+		}
+		deadline := time.Since(dryStart) + time.Second
 		rg.proxy.Inject(awsproxy.Fault{Kind: awsproxy.FaultSlow, Delay: 2 * time.Second, Service: awsproxy.ServiceCloudWatch, Operation: "PutMetricAlarm"})
-		ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+		ctx, cancel := context.WithTimeout(t.Context(), deadline)
 		defer cancel()
 		start := time.Now()
 		rep, err := runEngine(ctx, rg.proxy.URL, deadlineAccount.acct, true, func(o *engine.Options) { o.Reserve = time.Millisecond })
 		took := time.Since(start)
-		if took > 2500*time.Millisecond {
-			t.Errorf("run took %s with a 1.5s deadline", took)
+		if took > deadline+time.Second {
+			t.Errorf("run took %s with a %s deadline", took, deadline.Round(time.Millisecond))
 		}
 		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("run error %v, want the deadline (the account could not be re-observed)", err)
@@ -163,8 +170,8 @@ func TestDeadline(t *testing.T) {
 			t.Errorf("duplicates: %v", d)
 		}
 		completes(t, rg, before)
-		figs.result("5. deadline: engine, deadline inside in-flight calls (1.5s, 2s alarm writes)", "%s; returned after %s with %q; %d applied, %d failed with the deadline as cause; next run compliant, clean plan 0 actions",
-			pass(t), took.Round(10*time.Millisecond), errString(err), count(rep, report.StatusApplied), failed)
+		figs.result("5. deadline: engine, deadline inside in-flight calls (dry-run time + 1s, 2s alarm writes)", "%s; returned after %s (deadline %s) with %q; %d applied, %d failed with the deadline as cause; next run compliant, clean plan 0 actions",
+			pass(t), took.Round(10*time.Millisecond), deadline.Round(10*time.Millisecond), errString(err), count(rep, report.StatusApplied), failed)
 	})
 	t.Run("CLI --timeout", func(t *testing.T) {
 		before := seedDeadline(t, rg)
