@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -169,11 +167,13 @@ func newRemediatorFunction(stack awscdk.Stack, props *WatchkeeperStackProps, rol
 		"WATCHKEEPER_SUBSCRIPTIONS":   jsii.String(cfg.Subscriptions()),
 		"WATCHKEEPER_EXCLUDE":         jsii.String(strings.Join(cfg.ExcludedControls, ",")),
 		"WATCHKEEPER_HOME_REGION":     jsii.String(region),
-		"WATCHKEEPER_REGIONS":         jsii.String(strings.Join(cfg.Regions, ",")),
 		"WATCHKEEPER_TRAIL_HEALING":   jsii.String(cfg.Healing()),
 		"WATCHKEEPER_SELF_ROLE_ARN":   role.RoleArn(),
 		"WATCHKEEPER_NOTIFY":          jsii.String("true"),
 		"LOG_LEVEL":                   jsii.String("INFO"),
+	}
+	if len(cfg.Regions) > 0 { // else every enabled Region
+		env["WATCHKEEPER_REGIONS"] = jsii.String(strings.Join(cfg.Regions, ","))
 	}
 	if trail != nil {
 		env["WATCHKEEPER_TRAIL_NAME"] = jsii.String(TrailName)
@@ -375,129 +375,4 @@ func DriftPattern(partition, account string) *awsevents.EventPattern {
 // remediator's role: "arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/".
 func OwnSessionARNPrefix(partition, account string) string {
 	return "arn:" + partition + ":sts::" + account + ":assumed-role/" + RoleName + "/"
-}
-
-// managedTrail is the optional multi-region trail the stack owns.
-type managedTrail struct {
-	logGroup awslogs.LogGroup
-	logsRole awsiam.IRole
-}
-
-// newManagedTrail creates a multi-region trail of all management events,
-// delivering to an encrypted, versioned, TLS-only, access-logged bucket and
-// to a CloudWatch Logs group, which is what the CIS monitoring controls hang
-// their metric filters on. Log files are encrypted with a customer managed
-// key (CIS "ensure CloudTrail logs are encrypted at rest using KMS CMKs").
-func newManagedTrail(stack awscdk.Stack, partition, account, region string) *managedTrail {
-	trailArn := "arn:" + partition + ":cloudtrail:" + region + ":" + account + ":trail/" + TrailName
-	key := awskms.NewKey(stack, jsii.String("TrailKey"), &awskms.KeyProps{
-		Description:       jsii.String("Watchkeeper managed trail log file encryption"),
-		EnableKeyRotation: jsii.Bool(true),
-		// The key decrypts retained audit logs: never delete it with the stack.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
-	// The key policy CloudTrail requires (CloudTrail user guide,
-	// "Configure AWS KMS key policies for CloudTrail"): encrypt for this
-	// trail only, and describe the key. Readers in the account decrypt
-	// through IAM, which the default root statement delegates to.
-	cloudtrail := awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudTrailToEncryptThisTrailsLogs"),
-		Principals: &[]awsiam.IPrincipal{cloudtrail},
-		Actions:    jsii.Strings("kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{"aws:SourceArn": trailArn},
-			"StringLike":   map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": "arn:" + partition + ":cloudtrail:*:" + account + ":trail/*"},
-		},
-	}), jsii.Bool(false))
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudTrailToDescribeTheKey"),
-		Principals: &[]awsiam.IPrincipal{cloudtrail},
-		Actions:    jsii.Strings("kms:DescribeKey"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceArn": trailArn}},
-	}), jsii.Bool(false))
-
-	accessLogs := awss3.NewBucket(stack, jsii.String("TrailAccessLogsBucket"), &awss3.BucketProps{
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		Versioned:         jsii.Bool(true),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules:    trailLifecycle(),
-	})
-	bucket := awss3.NewBucket(stack, jsii.String("TrailBucket"), &awss3.BucketProps{
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:             jsii.Bool(true),
-		Versioned:              jsii.Bool(true),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		ServerAccessLogsBucket: accessLogs,
-		ServerAccessLogsPrefix: jsii.String("trail-bucket/"),
-		// Audit logs outlive the stack.
-		RemovalPolicy:  awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules: trailLifecycle(),
-	})
-	logGroup := awslogs.NewLogGroup(stack, jsii.String("TrailLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_YEAR,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
-	trail := awscloudtrail.NewTrail(stack, jsii.String("Trail"), &awscloudtrail.TrailProps{
-		TrailName:                  jsii.String(TrailName),
-		Bucket:                     bucket,
-		IsMultiRegionTrail:         jsii.Bool(true),
-		IncludeGlobalServiceEvents: jsii.Bool(true),
-		ManagementEvents:           awscloudtrail.ReadWriteType_ALL,
-		EnableFileValidation:       jsii.Bool(true),
-		EncryptionKey:              key,
-		SendToCloudWatchLogs:       jsii.Bool(true),
-		CloudWatchLogGroup:         logGroup,
-	})
-	restrictBucketToTrail(bucket, trailArn)
-	// The L2 Trail creates its CloudWatch Logs delivery role ("LogsRole",
-	// logs:CreateLogStream and logs:PutLogEvents on this group only) without
-	// exposing it; the remediator needs its ARN to restore the trail.
-	logsRole, ok := trail.Node().FindChild(jsii.String("LogsRole")).(awsiam.IRole)
-	if !ok {
-		panic("awscloudtrail.Trail no longer has a LogsRole child: update newManagedTrail")
-	}
-	return &managedTrail{logGroup: logGroup, logsRole: logsRole}
-}
-
-// restrictBucketToTrail adds aws:SourceArn (this trail's ARN, built from
-// its name so the bucket policy does not depend on the trail resource,
-// which depends on the policy) to the two statements the L2 Trail adds to
-// the bucket policy for cloudtrail.amazonaws.com, so that no other trail,
-// in this account or another, can use the service to write here (the
-// confused-deputy protection of the CloudTrail user guide, "Amazon S3
-// bucket policy for CloudTrail"). The L2 offers no hook for conditions, so
-// this overrides by position: statement 0 is EnforceSSL's deny, 1 the
-// s3:GetBucketAcl, 2 the s3:PutObject; the stack test pins that order.
-func restrictBucketToTrail(bucket awss3.Bucket, trailArn string) {
-	cfn, ok := bucket.Policy().Node().DefaultChild().(awss3.CfnBucketPolicy)
-	if !ok {
-		panic("trail bucket has no CfnBucketPolicy: update restrictBucketToTrail")
-	}
-	cfn.AddPropertyOverride(jsii.String("PolicyDocument.Statement.1.Condition"),
-		map[string]any{"StringEquals": map[string]any{"aws:SourceArn": trailArn}})
-	cfn.AddPropertyOverride(jsii.String("PolicyDocument.Statement.2.Condition.StringEquals.aws:SourceArn"), trailArn)
-}
-
-// trailLifecycle moves trail logs to Glacier after 90 days and expires them
-// after 400 days (CIS asks for at least a year of retention), and keeps
-// overwritten versions for 30 days.
-func trailLifecycle() *[]*awss3.LifecycleRule {
-	return &[]*awss3.LifecycleRule{{
-		Id:      jsii.String("archive-then-expire"),
-		Enabled: jsii.Bool(true),
-		Transitions: &[]*awss3.Transition{{
-			StorageClass:    awss3.StorageClass_GLACIER(),
-			TransitionAfter: awscdk.Duration_Days(jsii.Number(90)),
-		}},
-		Expiration:                          awscdk.Duration_Days(jsii.Number(400)),
-		NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
-		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
-	}}
 }

@@ -770,3 +770,16 @@ func iamCaseNamed(t *testing.T, name string) iamCase {
 	t.Fatalf("no IAM case %q", name)
 	return iamCase{}
 }
+
+// TestFunctionEnvironmentCarriesRegions: the regions context key reaches the
+// function, so a validated value is also a used one.
+func TestFunctionEnvironmentCarriesRegions(t *testing.T) {
+	cfg := defaultTestConfig()
+	cfg.Regions = []string{"eu-west-1", "us-east-1"}
+	f := synth(t, "regions", cfg)
+	_, fn := f.only(t, "AWS::Lambda::Function")
+	vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if got := vars["WATCHKEEPER_REGIONS"]; got != "eu-west-1,us-east-1" {
+		t.Errorf("WATCHKEEPER_REGIONS = %v, want eu-west-1,us-east-1", got)
+	}
+}
