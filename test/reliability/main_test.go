@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/watchkeeper/watchkeeper/test/awsproxy"
+	"github.com/watchkeeper/watchkeeper/test/harness"
 	"github.com/watchkeeper/watchkeeper/test/moto"
 )
 
@@ -68,12 +68,8 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmpDir)
-	bin = filepath.Join(tmpDir, "remediator")
-	build := exec.Command("go", "build", "-o", bin, "./functions/remediator")
-	build.Dir = filepath.Join("..", "..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build remediator:", err)
+	if bin, err = harness.BuildCLI(tmpDir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	n := max(1, *workers)

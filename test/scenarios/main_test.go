@@ -10,27 +10,22 @@ package scenarios_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"github.com/watchkeeper/watchkeeper/test/awsproxy"
+	"github.com/watchkeeper/watchkeeper/test/harness"
 	"github.com/watchkeeper/watchkeeper/test/moto"
 	"github.com/watchkeeper/watchkeeper/test/world"
 )
@@ -41,143 +36,63 @@ const (
 	// subscriber is the endpoint every scenario configures; world's
 	// compliant account subscribes the same one, so it is not re-planned.
 	subscriber = "email:security@example.com"
-	prefix     = "watchkeeper-"
-	topicName  = "watchkeeper-cis-alarms"
+	prefix     = world.DefaultPrefix
+	topicName  = world.DefaultTopicName
 )
 
-// cliTimeout bounds one CLI run; the slowest (30+ regions, thousands of
-// unrelated resources) take a few seconds.
-const cliTimeout = 90 * time.Second
-
 var (
-	bin      string       // the remediator binary built by TestMain
-	srv      *moto.Server // shared moto_server
-	endpoint string       // the proxy in front of srv; every client uses it
+	h        *harness.Harness // the CLI binary, moto_server and proxy, set up by TestMain
+	bin      string           // the remediator binary
+	endpoint string           // the proxy in front of moto; every client uses it
 	proxy    *awsproxy.Proxy
 )
 
-func TestMain(m *testing.M) { os.Exit(testMain(m)) }
-
-func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "watchkeeper-scenarios-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-
-	bin = filepath.Join(dir, "remediator")
-	build := exec.Command("go", "build", "-o", bin, "./functions/remediator")
-	build.Dir = filepath.Join("..", "..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build remediator:", err)
-		return 1
-	}
-
-	srv, err = moto.Launch(filepath.Join(dir, "moto.log"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer srv.Stop()
-
-	proxy = awsproxy.New(srv.URL)
-	defer proxy.Close()
-	proxy.ShimAlarmActions()
-	shimPutMetricFilter(proxy, srv.URL)
-	optInEveryRegion(proxy)
-	shimTrailARNAsName(proxy)
-	endpoint = proxy.URL
-	return m.Run()
+func TestMain(m *testing.M) {
+	os.Exit(harness.Main(m, func(hh *harness.Harness) {
+		h, bin, endpoint, proxy = hh, hh.Bin, hh.Endpoint(), hh.Proxy
+		proxy.ShimAlarmActions()
+		shimPutMetricFilter(proxy, h.Moto.URL)
+		optInEveryRegion(proxy)
+		shimTrailARNAsName(proxy)
+	}))
 }
 
 // cfg is the SDK configuration tests use to seed and read back state,
 // through the same proxy the CLI uses.
-func cfg(region string) aws.Config { return moto.Config(endpoint, region) }
+func cfg(region string) aws.Config { return h.Config(region) }
 
 // fresh resets moto and returns a World over it.
 func fresh(t *testing.T) *world.World {
 	t.Helper()
-	srv.Reset(t)
+	h.Reset(t)
 	return world.New(cfg)
 }
 
-// report is the CLI's JSON document as issue #3 specifies it. It is
-// declared here, not imported from pkg/report, so the tests pin the
-// published contract rather than whatever the package emits.
-type report struct {
-	Account    string    `json:"account"`
-	Benchmark  string    `json:"benchmark"`
-	HomeRegion string    `json:"homeRegion"`
-	Compliant  bool      `json:"compliant"`
-	Controls   []control `json:"controls"`
-	Regions    []region  `json:"regions"`
-	Actions    []action  `json:"actions"`
-}
-
-type control struct {
-	ID            string   `json:"id"`
-	SecurityHubID string   `json:"securityHubId"`
-	Status        string   `json:"status"`
-	Reasons       []string `json:"reasons"`
-	Codes         []string `json:"codes"`
-}
-
-type region struct {
-	Region  string   `json:"region"`
-	Status  string   `json:"status"`
-	Reasons []string `json:"reasons"`
-}
-
-type action struct {
-	Action string `json:"action"`
-	Region string `json:"region"`
-	Target string `json:"target"`
-	Status string `json:"status"`
-	Reason string `json:"reason"`
-	Error  string `json:"error"`
-}
+// The CLI's JSON report as issue #3 specifies it, and one CLI run, as
+// harness declares them.
+type (
+	report = harness.Report
+	result = harness.Result
+)
 
 // control returns the result for id, failing the test if it is missing.
-func (r report) control(t *testing.T, id string) control {
+func control(t *testing.T, r report, id string) harness.Control {
 	t.Helper()
-	for _, c := range r.Controls {
-		if c.ID == id {
-			return c
-		}
+	c, ok := r.Control(id)
+	if !ok {
+		t.Fatalf("report has no control %s: %+v", id, r.Controls)
 	}
-	t.Fatalf("report has no control %s: %+v", id, r.Controls)
-	return control{}
+	return c
 }
 
 // assertCode checks that control id carries Security Hub reason code
 // code, in its codes or its reasons.
-func (r report) assertCode(t *testing.T, id, code string) {
+func assertCode(t *testing.T, r report, id, code string) {
 	t.Helper()
-	c := r.control(t, id)
+	c := control(t, r, id)
 	if !slices.Contains(c.Codes, code) && !strings.Contains(strings.Join(c.Reasons, "\n"), code) {
 		t.Errorf("control %s: codes %q, reasons %q; want %s", id, c.Codes, c.Reasons, code)
 	}
-}
-
-// actionsWith returns the actions whose status is st.
-func (r report) actionsWith(st string) []action {
-	var out []action
-	for _, a := range r.Actions {
-		if a.Status == st {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// result is one CLI run.
-type result struct {
-	code   int
-	rep    report
-	stdout string
-	stderr string
 }
 
 // defaultFlags keep scenarios small (two regions) and configure the
@@ -188,42 +103,14 @@ var defaultFlags = []string{"--regions", home + "," + other, "--home-region", ho
 // proxy) and decodes its single JSON document.
 func cli(t *testing.T, args ...string) result {
 	t.Helper()
-	return cliEnv(t, moto.Env(os.Environ(), endpoint, home), args...)
+	return cliEnv(t, h.Env(home), args...)
 }
 
 func cliEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	args = append(args, "--output", "json")
-	// A run that hangs is killed with SIGQUIT, so its stderr (shown in the
-	// failure) carries every goroutine's stack.
-	ctx, cancel := context.WithTimeout(t.Context(), cliTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
-	cmd.WaitDelay = 5 * time.Second
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		res.code = exit.ExitCode()
-	default:
-		t.Fatalf("run remediator %s: %v", strings.Join(args, " "), err)
-	}
-	if res.code == 1 {
-		return res // an error: no report
-	}
-	dec := json.NewDecoder(&stdout)
-	if err := dec.Decode(&res.rep); err != nil {
-		t.Fatalf("remediator %s: stdout is not a JSON report: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, res.stdout, res.stderr)
-	}
-	var extra json.RawMessage
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		t.Fatalf("remediator %s: stdout holds more than one JSON document (next: %s, %v)", strings.Join(args, " "), extra, err)
+	res, err := h.RunCLI(t.Context(), env, append(args, "--output", "json")...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return res
 }
@@ -233,32 +120,15 @@ func run(t *testing.T, wantCode int, mode string, extra ...string) report {
 	t.Helper()
 	args := append(append([]string{mode}, defaultFlags...), extra...)
 	res := cli(t, args...)
-	if res.code != wantCode {
-		t.Fatalf("remediator %s: exit %d, want %d\nstderr:\n%s\nreport: %s", strings.Join(args, " "), res.code, wantCode, res.stderr, summary(res.rep))
+	if res.Code != wantCode {
+		t.Fatalf("remediator %s: exit %d, want %d\nstderr:\n%s\nreport: %s", strings.Join(args, " "), res.Code, wantCode, res.Stderr, summary(res.Report))
 	}
-	return res.rep
+	return res.Report
 }
 
 // summary renders the failing controls, regions and actions of a report
 // for failure messages.
-func summary(r report) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "compliant=%t", r.Compliant)
-	for _, c := range r.Controls {
-		if c.Status != "PASS" {
-			fmt.Fprintf(&b, "\n  control %s %s %q", c.ID, c.Status, c.Reasons)
-		}
-	}
-	for _, rg := range r.Regions {
-		if rg.Status != "PASS" {
-			fmt.Fprintf(&b, "\n  region %s %s %q", rg.Region, rg.Status, rg.Reasons)
-		}
-	}
-	for _, a := range r.Actions {
-		fmt.Fprintf(&b, "\n  action %s %s %s %s %s %s", a.Status, a.Action, a.Region, a.Target, a.Reason, a.Error)
-	}
-	return b.String()
-}
+func summary(r report) string { return r.Summary() }
 
 // converge runs apply (expecting exit 0, no failed action) and then plan
 // (expecting exit 0 and zero actions): the convergence proof every heal
@@ -276,7 +146,7 @@ func convergeChanging(t *testing.T, mayChange []string, extra ...string) report 
 	t.Helper()
 	before := readState(t, home, other)
 	applied := run(t, 0, "apply", extra...)
-	if failed := applied.actionsWith("failed"); len(failed) > 0 {
+	if failed := applied.ActionsWith("failed"); len(failed) > 0 {
 		t.Errorf("apply: failed actions: %+v", failed)
 	}
 	if !applied.Compliant {
@@ -297,7 +167,7 @@ func convergeChanging(t *testing.T, mayChange []string, extra ...string) report 
 // withEnv returns the moto environment with overrides applied: "K=V" sets
 // K, "K=" removes it.
 func withEnv(overrides []string) []string {
-	env := moto.Env(os.Environ(), endpoint, home)
+	env := h.Env(home)
 	for _, o := range overrides {
 		k, v, _ := strings.Cut(o, "=")
 		env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") })

@@ -69,10 +69,10 @@ func TestUserAlarmBehindBrokenOwnAlarm(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := cli(t, "audit", "--regions", home, "--home-region", home)
-	if res.code != 2 {
-		t.Fatalf("audit: exit %d, want 2\n%s", res.code, res.stderr)
+	if res.Code != 2 {
+		t.Fatalf("audit: exit %d, want 2\n%s", res.Code, res.Stderr)
 	}
-	for _, r := range res.rep.Controls {
+	for _, r := range res.Report.Controls {
 		want := "FAIL"
 		if r.ID == c.ID {
 			want = "PASS"
@@ -102,8 +102,8 @@ func TestFilterWithDimensions(t *testing.T) {
 		t.Fatal(err)
 	}
 	audit := run(t, 2, "audit")
-	audit.assertCode(t, c.ID, "CLOUDWATCH_ALARMS_NOT_PRESENT")
-	if r := audit.control(t, c.ID); !strings.Contains(strings.Join(r.Reasons, " "), "dimensions") {
+	assertCode(t, audit, c.ID, "CLOUDWATCH_ALARMS_NOT_PRESENT")
+	if r := control(t, audit, c.ID); !strings.Contains(strings.Join(r.Reasons, " "), "dimensions") {
 		t.Errorf("control %s reasons %q do not name the dimensions", c.ID, r.Reasons)
 	}
 	converge(t)
@@ -157,8 +157,8 @@ func TestExitCodes(t *testing.T) {
 		w := fresh(t)
 		seedCompliant(t, w)
 		res := cli(t, "audit", "--regions", home, "--home-region", home, "--subscribe", subscriber, "--subscribe", "email:oncall@example.com")
-		if res.code != 2 || !res.rep.Compliant || len(res.rep.Actions) != 1 {
-			t.Errorf("audit: exit %d, %s; want 2 with the Subscribe pending", res.code, summary(res.rep))
+		if res.Code != 2 || !res.Report.Compliant || len(res.Report.Actions) != 1 {
+			t.Errorf("audit: exit %d, %s; want 2 with the Subscribe pending", res.Code, summary(res.Report))
 		}
 	})
 	t.Run("every control excluded, logging stopped", func(t *testing.T) {
@@ -182,11 +182,11 @@ func TestExitCodes(t *testing.T) {
 		w := fresh(t)
 		seedCompliant(t, w)
 		res := cli(t, "audit", "--regions", home+",us-fake-9", "--home-region", home, "--subscribe", subscriber)
-		if res.code != 2 {
-			t.Fatalf("audit with a region that is not enabled: exit %d, want 2\n%s", res.code, res.stderr)
+		if res.Code != 2 {
+			t.Fatalf("audit with a region that is not enabled: exit %d, want 2\n%s", res.Code, res.Stderr)
 		}
-		if !strings.Contains(res.stderr, "region us-fake-9 could not be evaluated") || !strings.Contains(res.stderr, "not enabled") {
-			t.Errorf("stderr %q does not say which region could not be evaluated and why", res.stderr)
+		if !strings.Contains(res.Stderr, "region us-fake-9 could not be evaluated") || !strings.Contains(res.Stderr, "not enabled") {
+			t.Errorf("stderr %q does not say which region could not be evaluated and why", res.Stderr)
 		}
 	})
 }

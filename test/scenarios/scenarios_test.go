@@ -133,7 +133,7 @@ func TestEmptyAccount(t *testing.T) {
 	// compliance; it must say so (exit 2), fail no action, and put no
 	// filter anywhere (there is no trail log group to put it on).
 	applied := run(t, 2, "apply")
-	if failed := applied.actionsWith("failed"); len(failed) > 0 {
+	if failed := applied.ActionsWith("failed"); len(failed) > 0 {
 		t.Errorf("apply on an empty account: failed actions %+v", failed)
 	}
 	after := readState(t, home, other)
@@ -170,7 +170,7 @@ func TestTrailedAccountHealsFully(t *testing.T) {
 	}
 
 	applied := converge(t)
-	if n := len(applied.actionsWith("applied")); n != len(p.Actions) {
+	if n := len(applied.ActionsWith("applied")); n != len(p.Actions) {
 		t.Errorf("apply: %d actions applied, want %d: %s", n, len(p.Actions), summary(applied))
 	}
 	after := readState(t, home, other)
@@ -211,7 +211,7 @@ func TestFilterDeleted(t *testing.T) {
 			}
 			p := run(t, 2, "plan")
 			assertOnlyFailing(t, p, c.ID)
-			p.assertCode(t, c.ID, "CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT")
+			assertCode(t, p, c.ID, "CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT")
 			if len(p.Actions) != 1 || p.Actions[0].Action != "PutMetricFilter" || p.Actions[0].Region != home {
 				t.Fatalf("plan: want exactly one PutMetricFilter in %s, got %s", home, summary(p))
 			}
@@ -337,7 +337,7 @@ func TestAlarms(t *testing.T) {
 		deleteAlarm(t, prefix+iam.Key)
 		p := run(t, 2, "plan")
 		assertOnlyFailing(t, p, iam.ID)
-		p.assertCode(t, iam.ID, "CLOUDWATCH_ALARMS_NOT_PRESENT")
+		assertCode(t, p, iam.ID, "CLOUDWATCH_ALARMS_NOT_PRESENT")
 		if len(p.Actions) != 1 || p.Actions[0].Action != "PutMetricAlarm" {
 			t.Fatalf("plan: want one PutMetricAlarm, got %s", summary(p))
 		}
@@ -363,7 +363,7 @@ func TestAlarms(t *testing.T) {
 		}
 		p := run(t, 2, "plan")
 		assertOnlyFailing(t, p, iam.ID)
-		p.assertCode(t, iam.ID, "CLOUDWATCH_ALARM_ACTIONS_NOT_VALID")
+		assertCode(t, p, iam.ID, "CLOUDWATCH_ALARM_ACTIONS_NOT_VALID")
 		// Re-enabling actions is the whole fix: the alarm is not rewritten.
 		if len(p.Actions) != 1 || p.Actions[0].Action != "EnableAlarmActions" {
 			t.Fatalf("plan: want one EnableAlarmActions, got %s", summary(p))
@@ -428,7 +428,7 @@ func TestAlarms(t *testing.T) {
 				t.Errorf("alarm %s notifies %v after healing, want [%s]", a.AlarmName, a.AlarmActions, acct.TopicARN)
 			}
 		}
-		if after.Topics[gone] {
+		if _, ok := after.Topics[gone]; ok {
 			t.Errorf("healing re-created the deleted topic %s", gone)
 		}
 	})
@@ -458,7 +458,7 @@ func TestTopicWithoutSubscription(t *testing.T) {
 				t.Errorf("control %s: %s, want FAIL (its topic has no subscriber)", c.ID, c.Status)
 			}
 		}
-		p.assertCode(t, "4.1", "SNS_SUBSCRIPTION_NOT_PRESENT")
+		assertCode(t, p, "4.1", "SNS_SUBSCRIPTION_NOT_PRESENT")
 		if len(p.Actions) != 1 || p.Actions[0].Action != "Subscribe" {
 			t.Fatalf("plan: want exactly one Subscribe, got %s", summary(p))
 		}
@@ -475,10 +475,10 @@ func TestTopicWithoutSubscription(t *testing.T) {
 		seed(t)
 		// Nothing to subscribe: apply cannot heal and says so.
 		res := cli(t, "apply", "--regions", home, "--home-region", home)
-		if res.code != 2 {
-			t.Fatalf("apply without --subscribe on a topic without subscribers: exit %d, want 2\n%s", res.code, res.stderr)
+		if res.Code != 2 {
+			t.Fatalf("apply without --subscribe on a topic without subscribers: exit %d, want 2\n%s", res.Code, res.Stderr)
 		}
-		for _, c := range res.rep.Controls {
+		for _, c := range res.Report.Controls {
 			if c.Status != "FAIL" || len(c.Reasons) == 0 {
 				t.Errorf("control %s: %s %q, want FAIL with a reason", c.ID, c.Status, c.Reasons)
 			}
@@ -604,7 +604,7 @@ func TestTrailHealing(t *testing.T) {
 			if none.Compliant {
 				t.Errorf("broken trail (%s) reported compliant", tc.name)
 			}
-			if n := len(none.actionsWith("applied")); n != 0 {
+			if n := len(none.ActionsWith("applied")); n != 0 {
 				t.Errorf("--trail-healing none applied %d actions: %s", n, summary(none))
 			}
 			if diff := cmp.Diff(broken, readState(t, home, other)); diff != "" {
@@ -720,24 +720,24 @@ func TestAllEnabledRegions(t *testing.T) {
 	t.Cleanup(func() { allRegionsOptedIn.Store(false) })
 	// No --regions: every region moto reports enabled.
 	p := cli(t, "plan", "--home-region", home, "--subscribe", subscriber)
-	if p.code != 2 {
-		t.Fatalf("plan: exit %d, want 2\n%s", p.code, p.stderr)
+	if p.Code != 2 {
+		t.Fatalf("plan: exit %d, want 2\n%s", p.Code, p.Stderr)
 	}
-	if len(p.rep.Regions) < 30 {
-		t.Fatalf("plan evaluated %d regions, want every enabled region (moto has 30+)", len(p.rep.Regions))
+	if len(p.Report.Regions) < 30 {
+		t.Fatalf("plan evaluated %d regions, want every enabled region (moto has 30+)", len(p.Report.Regions))
 	}
-	for _, r := range p.rep.Regions {
+	for _, r := range p.Report.Regions {
 		if r.Status != "PASS" {
 			t.Errorf("region %s: %s %q; the multi-region trail covers it", r.Region, r.Status, r.Reasons)
 		}
 	}
 	applied := cli(t, "apply", "--home-region", home, "--subscribe", subscriber)
-	if applied.code != 0 {
-		t.Fatalf("apply over every region: exit %d\n%s\n%s", applied.code, applied.stderr, summary(applied.rep))
+	if applied.Code != 0 {
+		t.Fatalf("apply over every region: exit %d\n%s\n%s", applied.Code, applied.Stderr, summary(applied.Report))
 	}
 	again := cli(t, "plan", "--home-region", home, "--subscribe", subscriber)
-	if again.code != 0 || len(again.rep.Actions) != 0 {
-		t.Errorf("plan after apply over every region: exit %d, %s", again.code, summary(again.rep))
+	if again.Code != 0 || len(again.Report.Actions) != 0 {
+		t.Errorf("plan after apply over every region: exit %d, %s", again.Code, summary(again.Report))
 	}
 	assertNoDuplicates(t, readState(t, home), home, tr.LogGroupName)
 }
@@ -780,14 +780,14 @@ func TestCLIErrors(t *testing.T) {
 			fresh(t)
 			env := withEnv(tc.env)
 			res := cliEnv(t, env, append(tc.args, "--regions", home)...)
-			if res.code != 1 {
-				t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
+			if res.Code != 1 {
+				t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
 			}
-			if !strings.Contains(strings.ToLower(res.stderr), tc.want) {
-				t.Errorf("stderr %q does not name the problem (%q)", res.stderr, tc.want)
+			if !strings.Contains(strings.ToLower(res.Stderr), tc.want) {
+				t.Errorf("stderr %q does not name the problem (%q)", res.Stderr, tc.want)
 			}
-			if res.stdout != "" {
-				t.Errorf("stdout on error: %q, want nothing", res.stdout)
+			if res.Stdout != "" {
+				t.Errorf("stdout on error: %q, want nothing", res.Stdout)
 			}
 		})
 	}
@@ -850,8 +850,8 @@ func TestCallsIndependentOfUnrelatedResources(t *testing.T) {
 	audit := func() (int, map[string]int) {
 		proxy.Reset()
 		res := cli(t, "audit", "--regions", strings.Join(regions, ","), "--home-region", home, "--subscribe", subscriber)
-		if res.code != 0 {
-			t.Fatalf("audit of a compliant account: exit %d\n%s\n%s", res.code, res.stderr, summary(res.rep))
+		if res.Code != 0 {
+			t.Fatalf("audit of a compliant account: exit %d\n%s\n%s", res.Code, res.Stderr, summary(res.Report))
 		}
 		byOp := map[string]int{}
 		for c, n := range proxy.Counts() {
@@ -894,19 +894,19 @@ func TestPendingSubscription(t *testing.T) {
 	flags := []string{"--regions", home, "--home-region", home, "--subscribe", pending}
 
 	first := cli(t, append([]string{"apply"}, flags...)...)
-	if first.code != 2 {
-		t.Fatalf("apply with an unconfirmed subscriber: exit %d, want 2 (not compliant until confirmed)\n%s", first.code, first.stderr)
+	if first.Code != 2 {
+		t.Fatalf("apply with an unconfirmed subscriber: exit %d, want 2 (not compliant until confirmed)\n%s", first.Code, first.Stderr)
 	}
-	if failed := first.rep.actionsWith("failed"); len(failed) > 0 {
+	if failed := first.Report.ActionsWith("failed"); len(failed) > 0 {
 		t.Errorf("apply: failed actions %+v", failed)
 	}
-	for _, c := range first.rep.Controls {
+	for _, c := range first.Report.Controls {
 		if c.Status != "FAIL" {
 			t.Errorf("control %s: %s with only a pending subscriber, want FAIL", c.ID, c.Status)
 		}
 	}
 	second := cli(t, append([]string{"apply"}, flags...)...)
-	for _, a := range second.rep.Actions {
+	for _, a := range second.Report.Actions {
 		if a.Action == "Subscribe" && a.Status == "applied" {
 			t.Errorf("second apply subscribed again: %+v", a)
 		}
@@ -924,8 +924,8 @@ func TestPendingSubscription(t *testing.T) {
 
 	proxy.Confirm("email", "pending@example.com")
 	confirmed := cli(t, append([]string{"plan"}, flags...)...)
-	if confirmed.code != 0 || len(confirmed.rep.Actions) != 0 {
-		t.Errorf("plan after confirmation: exit %d, %s; want 0 and no actions", confirmed.code, summary(confirmed.rep))
+	if confirmed.Code != 0 || len(confirmed.Report.Actions) != 0 {
+		t.Errorf("plan after confirmation: exit %d, %s; want 0 and no actions", confirmed.Code, summary(confirmed.Report))
 	}
 }
 
@@ -954,7 +954,7 @@ func TestTopicKeyCloudWatchCannotUse(t *testing.T) {
 		}
 	}
 	applied := run(t, 2, "apply")
-	if failed := applied.actionsWith("failed"); len(failed) > 0 {
+	if failed := applied.ActionsWith("failed"); len(failed) > 0 {
 		t.Errorf("apply: failed actions %+v", failed)
 	}
 	assertUnownedUnchanged(t, before, readState(t, home))
@@ -1011,7 +1011,7 @@ func TestExclude(t *testing.T) {
 	deleteFilter(t, acct.Trail.LogGroupName, prefix+root.Key)
 	before := readState(t, home)
 	applied := run(t, 0, "apply", "--exclude", root.ID)
-	if got := applied.control(t, root.ID).Status; got != "EXCLUDED" {
+	if got := control(t, applied, root.ID).Status; got != "EXCLUDED" {
 		t.Errorf("excluded control %s: status %s, want EXCLUDED", root.ID, got)
 	}
 	if len(applied.Actions) != 0 {
@@ -1044,8 +1044,8 @@ func TestTextOutputAndTimeout(t *testing.T) {
 	}
 
 	res := cli(t, append([]string{"audit", "--timeout", "1ms"}, defaultFlags...)...)
-	if res.code != 1 || !strings.Contains(res.stderr, "deadline") {
-		t.Errorf("audit --timeout 1ms: exit %d, stderr %q; want 1 naming the deadline", res.code, res.stderr)
+	if res.Code != 1 || !strings.Contains(res.Stderr, "deadline") {
+		t.Errorf("audit --timeout 1ms: exit %d, stderr %q; want 1 naming the deadline", res.Code, res.Stderr)
 	}
 }
 
@@ -1060,17 +1060,17 @@ func TestLogGroupInAnotherAccount(t *testing.T) {
 	}
 	before := readState(t, home, other)
 	audit := cli(t, append([]string{"audit"}, defaultFlags...)...)
-	if audit.code == 0 || audit.code == 1 {
-		t.Fatalf("audit: exit %d, want 2\n%s", audit.code, audit.stderr)
+	if audit.Code == 0 || audit.Code == 1 {
+		t.Fatalf("audit: exit %d, want 2\n%s", audit.Code, audit.Stderr)
 	}
-	for _, c := range audit.rep.Controls {
+	for _, c := range audit.Report.Controls {
 		if c.Status == "PASS" || !strings.Contains(strings.Join(c.Reasons, " "), "210987654321") {
 			t.Errorf("control %s: %s %q; want a failure naming the account that owns the log group", c.ID, c.Status, c.Reasons)
 		}
 	}
 	applied := cli(t, append([]string{"apply"}, defaultFlags...)...)
-	if applied.code != 2 {
-		t.Errorf("apply: exit %d, want 2", applied.code)
+	if applied.Code != 2 {
+		t.Errorf("apply: exit %d, want 2", applied.Code)
 	}
 	after := readState(t, home, other)
 	assertUnownedUnchanged(t, before, after)

@@ -6,113 +6,23 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/watchkeeper/watchkeeper/test/world"
 )
 
 // state is everything the monitoring controls touch in some regions, read
-// back through the SDK. Every resource is kept as its API representation
-// marshalled to JSON, so "unchanged" means byte-for-byte equal as the API
-// returns it.
-type state struct {
-	Filters       map[string]string // "region logGroup/filterName" -> DescribeMetricFilters item
-	Alarms        map[string]string // "region alarmName" -> DescribeAlarms item
-	Topics        map[string]bool   // topic ARN
-	Subscriptions map[string]string // "topicARN protocol:endpoint" -> ListSubscriptions item
-	// SubscriptionCount counts ListSubscriptions entries per key, so a
-	// duplicate subscription (which would collapse in Subscriptions) shows.
-	SubscriptionCount map[string]int
-	Trails            map[string]string // trail ARN -> trail + status (without timestamps) + selectors
-}
-
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
+// back through the SDK (world.State: topic ARNs without attributes, no KMS
+// keys).
+type state = world.State
 
 // readState reads regions' filters, alarms, topics, subscriptions and
 // trails.
 func readState(t *testing.T, regions ...string) state {
 	t.Helper()
-	ctx := t.Context()
-	s := state{Filters: map[string]string{}, Alarms: map[string]string{}, Topics: map[string]bool{}, Subscriptions: map[string]string{}, SubscriptionCount: map[string]int{}, Trails: map[string]string{}}
-	for _, r := range regions {
-		c := cfg(r)
-		logs := cloudwatchlogs.NewFromConfig(c)
-		fp := cloudwatchlogs.NewDescribeMetricFiltersPaginator(logs, &cloudwatchlogs.DescribeMetricFiltersInput{})
-		for fp.HasMorePages() {
-			out, err := fp.NextPage(ctx)
-			if err != nil {
-				t.Fatalf("describe metric filters in %s: %v", r, err)
-			}
-			for _, f := range out.MetricFilters {
-				f.CreationTime = nil // moto stamps reads; the definition is what matters
-				s.Filters[r+" "+aws.ToString(f.LogGroupName)+"/"+aws.ToString(f.FilterName)] = mustJSON(t, f)
-			}
-		}
-		cw := cloudwatch.NewFromConfig(c)
-		ap := cloudwatch.NewDescribeAlarmsPaginator(cw, &cloudwatch.DescribeAlarmsInput{})
-		for ap.HasMorePages() {
-			out, err := ap.NextPage(ctx)
-			if err != nil {
-				t.Fatalf("describe alarms in %s: %v", r, err)
-			}
-			for _, a := range out.MetricAlarms {
-				s.Alarms[r+" "+aws.ToString(a.AlarmName)] = mustJSON(t, a)
-			}
-		}
-		sn := sns.NewFromConfig(c)
-		tp := sns.NewListTopicsPaginator(sn, &sns.ListTopicsInput{})
-		for tp.HasMorePages() {
-			out, err := tp.NextPage(ctx)
-			if err != nil {
-				t.Fatalf("list topics in %s: %v", r, err)
-			}
-			for _, tpc := range out.Topics {
-				s.Topics[aws.ToString(tpc.TopicArn)] = true
-			}
-		}
-		sp := sns.NewListSubscriptionsPaginator(sn, &sns.ListSubscriptionsInput{})
-		for sp.HasMorePages() {
-			out, err := sp.NextPage(ctx)
-			if err != nil {
-				t.Fatalf("list subscriptions in %s: %v", r, err)
-			}
-			for _, sub := range out.Subscriptions {
-				key := aws.ToString(sub.TopicArn) + " " + aws.ToString(sub.Protocol) + ":" + aws.ToString(sub.Endpoint)
-				s.Subscriptions[key] = mustJSON(t, sub)
-				s.SubscriptionCount[key]++
-			}
-		}
-		ct := cloudtrail.NewFromConfig(c)
-		trails, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(false)})
-		if err != nil {
-			t.Fatalf("describe trails in %s: %v", r, err)
-		}
-		for _, tr := range trails.TrailList {
-			st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: tr.TrailARN})
-			if err != nil {
-				t.Fatalf("get trail status %s: %v", aws.ToString(tr.Name), err)
-			}
-			sel, err := ct.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: tr.TrailARN})
-			if err != nil {
-				t.Fatalf("get event selectors %s: %v", aws.ToString(tr.Name), err)
-			}
-			s.Trails[aws.ToString(tr.TrailARN)] = mustJSON(t, map[string]any{
-				"trail":     tr,
-				"isLogging": st.IsLogging,
-				"classic":   sel.EventSelectors,
-				"advanced":  sel.AdvancedEventSelectors,
-			})
-		}
+	s, err := world.New(cfg).State(t.Context(), world.StateOptions{}, regions...)
+	if err != nil {
+		t.Fatalf("read state: %v", err)
 	}
 	return s
 }

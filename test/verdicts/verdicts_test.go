@@ -9,6 +9,7 @@ import (
 
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
 	"github.com/watchkeeper/watchkeeper/test/cisaudit"
+	"github.com/watchkeeper/watchkeeper/test/harness"
 	"github.com/watchkeeper/watchkeeper/test/moto"
 	"github.com/watchkeeper/watchkeeper/test/world"
 )
@@ -67,15 +68,15 @@ func (e *env) varied(tc verdictCase, id string) bool {
 // assertVerdicts checks the audit report of tc: the varied control's status
 // and codes, PASS for every other control, a reason on every FAIL, and an
 // exit code that agrees.
-func assertVerdicts(t *testing.T, e *env, tc verdictCase, res result) {
+func assertVerdicts(t *testing.T, e *env, tc verdictCase, res harness.Result) {
 	t.Helper()
-	r := res.rep
+	r := res.Report
 	if len(r.Controls) != len(e.bench.Controls) {
 		t.Errorf("report has %d controls, want %d (%s)", len(r.Controls), len(e.bench.Controls), e.bench.ID)
 	}
 	allPass := true
 	for _, want := range e.bench.Controls {
-		got, ok := r.control(want.ID)
+		got, ok := r.Control(want.ID)
 		if !ok {
 			t.Errorf("report has no control %s", want.ID)
 			continue
@@ -117,8 +118,8 @@ func assertVerdicts(t *testing.T, e *env, tc verdictCase, res result) {
 	if allPass && len(r.Actions) == 0 {
 		wantCode = 0
 	}
-	if res.code != wantCode || r.Compliant != allPass {
-		t.Errorf("audit: exit %d compliant %t, want exit %d compliant %t\nstderr: %s\n%s", res.code, r.Compliant, wantCode, allPass, res.stderr, summary(r))
+	if res.Code != wantCode || r.Compliant != allPass {
+		t.Errorf("audit: exit %d compliant %t, want exit %d compliant %t\nstderr: %s\n%s", res.Code, r.Compliant, wantCode, allPass, res.Stderr, summary(r))
 	}
 	if allPass && len(r.Actions) > 0 && !tc.drift {
 		t.Errorf("a compliant account with nothing of Watchkeeper's drifted plans actions: %s", summary(r))
@@ -147,28 +148,28 @@ func heal(t *testing.T, e *env, tc verdictCase, flags []string) {
 	region := e.region()
 	before := readState(t, region)
 	applied := cli(t, "apply", flags...)
-	if applied.code != 0 {
-		t.Errorf("apply: exit %d, want 0\nstderr: %s\n%s", applied.code, applied.stderr, summary(applied.rep))
+	if applied.Code != 0 {
+		t.Errorf("apply: exit %d, want 0\nstderr: %s\n%s", applied.Code, applied.Stderr, summary(applied.Report))
 	}
-	if failed := applied.rep.actionsWith("failed"); len(failed) > 0 {
+	if failed := applied.Report.ActionsWith("failed"); len(failed) > 0 {
 		t.Errorf("apply: failed actions %+v", failed)
 	}
-	if len(applied.rep.actionsWith("applied")) == 0 {
-		t.Errorf("apply healed a failing account without applying anything: %s", summary(applied.rep))
+	if len(applied.Report.ActionsWith("applied")) == 0 {
+		t.Errorf("apply healed a failing account without applying anything: %s", summary(applied.Report))
 	}
 	for _, kind := range tc.healActions {
-		if !slices.ContainsFunc(applied.rep.actionsWith("applied"), func(a action) bool { return a.Action == kind }) {
-			t.Errorf("apply: no %s applied: %s", kind, summary(applied.rep))
+		if !slices.ContainsFunc(applied.Report.ActionsWith("applied"), func(a action) bool { return a.Action == kind }) {
+			t.Errorf("apply: no %s applied: %s", kind, summary(applied.Report))
 		}
 	}
-	for _, c := range applied.rep.Controls {
+	for _, c := range applied.Report.Controls {
 		if c.Status != pass {
 			t.Errorf("after apply: control %s %s %q %q", c.ID, c.Status, c.Codes, c.Reasons)
 		}
 	}
 	again := cli(t, "plan", flags...)
-	if again.code != 0 || len(again.rep.Actions) != 0 {
-		t.Errorf("plan after apply: exit %d, %d actions, want 0 and 0: %s", again.code, len(again.rep.Actions), summary(again.rep))
+	if again.Code != 0 || len(again.Report.Actions) != 0 {
+		t.Errorf("plan after apply: exit %d, %d actions, want 0 and 0: %s", again.Code, len(again.Report.Actions), summary(again.Report))
 	}
 	after := readState(t, region)
 	assertUnownedUnchanged(t, before, after, e.mayChange...)
