@@ -43,7 +43,6 @@ const (
 // the two equal.
 const maxNotificationEmails = 20
 
-
 // HealingAuto is the default trailHealing: "full" when the stack provisions
 // the trail (the remediator may then restore everything about the trail it
 // owns, including its CloudWatch Logs delivery), otherwise "safe" (a

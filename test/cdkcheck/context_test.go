@@ -28,9 +28,11 @@ func TestInvalidContextStopsSynthWithKeyAndAllowedValues(t *testing.T) {
 	}
 	msg := stderr.String()
 	for _, want := range []string{
-		`context "mode": invalid value "fix" (allowed: apply, report)`,
-		`context "trailHealing": invalid value "everything" (allowed: auto, none, safe, full)`,
-		`context "provisionTrail": invalid value "maybe" (allowed: true, false)`,
+		// The canonical field names and rules the CLI and the Lambda use
+		// too (pkg/config.Build; test/config checks the three agree).
+		`mode: "fix" is not a mode (allowed: apply, report)`,
+		`trailHealing: unknown trail healing level "everything" (supported: none, safe, full; the CDK app also accepts auto)`,
+		`provisionTrail: "maybe" is not allowed (allowed: true, false)`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("output lacks %q:\n%s", want, msg)

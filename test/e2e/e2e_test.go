@@ -419,7 +419,9 @@ func TestInvalidConfigurationFailsEveryInvocation(t *testing.T) {
 		if errP == nil {
 			t.Fatal("invocation succeeded with invalid configuration")
 		}
-		for _, want := range []string{"WATCHKEEPER_TRAIL_HEALING", "none, safe, full", "WATCHKEEPER_SUBSCRIPTIONS", "pager"} {
+		// Fields are named canonically, as the CLI and the CDK app name
+		// them (docs/contracts.md maps them to the environment variables).
+		for _, want := range []string{"trailHealing:", "none, safe, full", "subscriptions:", "pager"} {
 			if !strings.Contains(errP.ErrorMessage, want) {
 				t.Errorf("error %q lacks %q", errP.ErrorMessage, want)
 			}
