@@ -745,7 +745,8 @@ func TestAllEnabledRegions(t *testing.T) {
 func TestUnrelatedResourcesUntouched(t *testing.T) {
 	w := fresh(t)
 	tr := seedTrailed(t, w)
-	const nAlarms, nGroups, perGroup = 1200, 8, 100
+	// Past one page of every listing (DescribeAlarms 100, DescribeMetricFilters 50).
+	const nAlarms, nGroups, perGroup = 250, 4, 60
 	if err := w.Noise(t.Context(), home, nAlarms, nGroups, perGroup); err != nil {
 		t.Fatal(err)
 	}
@@ -860,7 +861,7 @@ func TestCallsIndependentOfUnrelatedResources(t *testing.T) {
 		return proxy.Total(), byOp
 	}
 	quiet, quietOps := audit()
-	if err := w.Noise(t.Context(), home, 1500, 50, 2); err != nil {
+	if err := w.Noise(t.Context(), home, 300, 20, 2); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Topic(t.Context(), home, "unrelated-topic", "email:ops@example.com"); err != nil {
@@ -876,7 +877,7 @@ func TestCallsIndependentOfUnrelatedResources(t *testing.T) {
 	if limit := len(regions) + 12; quiet > limit {
 		t.Errorf("full audit of a compliant %d-region account made %d calls, goal at most %d: %v", len(regions), quiet, limit, quietOps)
 	}
-	t.Logf("full audit of a compliant %d-region account: %d calls (goal: at most regions+12 = %d); with 1500 unrelated alarms, 50 log groups and 30 unrelated filters on the trail's log group: %d calls",
+	t.Logf("full audit of a compliant %d-region account: %d calls (goal: at most regions+12 = %d); with 300 unrelated alarms, 20 log groups and 30 unrelated filters on the trail's log group: %d calls",
 		len(regions), quiet, len(regions)+12, noisy)
 }
 

@@ -224,7 +224,7 @@ func cases() []verdictCase {
 
 		// ---- Metric filter present (pattern covers the control).
 		{
-			name: "own filter deleted", dim: filtersNotPresent, key: "config-changes", want: fail, codes: []string{filtersNotPresent}, heal: true, cisAudit: true,
+			name: "own filter deleted", dim: filtersNotPresent, key: "config-changes", want: fail, codes: []string{filtersNotPresent}, heal: true,
 			why:  "CIS 4.9 audit step 3: describe-metric-filters must contain the prescribed filterPattern.",
 			seed: func(e *env) { e.dropOwnFilter("config-changes") },
 		},
