@@ -62,6 +62,18 @@ type env struct {
 	calls *counter
 }
 
+// compliant seeds, in us-east-1, the account Watchkeeper leaves behind for
+// the default benchmark (test/world.Compliant), its topic subscribing
+// endpoints (world's default when none).
+func (e *env) compliant(t *testing.T, endpoints ...string) world.Account {
+	t.Helper()
+	acct, err := e.world.Compliant(t.Context(), world.CompliantSpec{HomeRegion: "us-east-1", Benchmark: catalog.Default(), Endpoints: endpoints})
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	return acct
+}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	srv.Reset(t)

@@ -15,10 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/watchkeeper/watchkeeper/pkg/account"
-	"github.com/watchkeeper/watchkeeper/pkg/catalog"
 	"github.com/watchkeeper/watchkeeper/pkg/inspect"
 	"github.com/watchkeeper/watchkeeper/test/moto"
-	"github.com/watchkeeper/watchkeeper/test/world"
 )
 
 // TestObserveTopicKeys: an encrypted topic's key is recorded as observed
@@ -28,10 +26,7 @@ func TestObserveTopicKeys(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	const region = "us-east-1"
-	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: region, Benchmark: catalog.Default()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := e.compliant(t)
 	allowed, err := os.ReadFile(filepath.Join("testdata", "keypolicy", "cloudwatch-allowed.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -143,10 +138,7 @@ func TestObserveTopicPolicy(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	const region = "us-east-1"
-	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: region, Benchmark: catalog.Default()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := e.compliant(t)
 	policy := `{"Version":"2012-10-17","Statement":[{"Sid":"cloudwatch","Effect":"Allow","Principal":{"Service":"cloudwatch.amazonaws.com"},"Action":"sns:Publish","Resource":"` + acct.TopicARN + `"}]}`
 	if _, err := sns.NewFromConfig(e.srv.Config(region)).SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{
 		TopicArn: aws.String(acct.TopicARN), AttributeName: aws.String("Policy"), AttributeValue: aws.String(policy),

@@ -144,10 +144,7 @@ const maxCalls = 12
 func TestObserveCompliantAccount(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: "us-east-1", Benchmark: catalog.Default()})
-	if err != nil {
-		t.Fatalf("seed: %v", err)
-	}
+	acct := e.compliant(t)
 	req := inspect.Request{Regions: threeRegions, HomeRegion: "us-east-1"}
 	opts := e.options(nil)
 	opts.AlarmNotifies = notifies
@@ -242,10 +239,7 @@ func TestObserveCompliantAccount(t *testing.T) {
 func TestObserveBudget(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: "us-east-1", Benchmark: catalog.Default()})
-	if err != nil {
-		t.Fatalf("seed: %v", err)
-	}
+	acct := e.compliant(t)
 	// A customer managed key whose policy lets CloudWatch use it, so the
 	// encrypted topic still delivers (no other alarm is looked up).
 	allowed, err := os.ReadFile(filepath.Join("testdata", "keypolicy", "cloudwatch-allowed.json"))
@@ -489,11 +483,7 @@ func TestObserveRegionSelection(t *testing.T) {
 
 func TestObserveErrors(t *testing.T) {
 	e := newEnv(t)
-	ctx := t.Context()
-	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: "us-east-1", Benchmark: catalog.Default()})
-	if err != nil {
-		t.Fatalf("seed: %v", err)
-	}
+	acct := e.compliant(t)
 	denied := &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User is not authorized to perform: cloudtrail:DescribeTrails"}
 
 	// denyTrails denies DescribeTrails in the regions in deny and records
@@ -851,11 +841,7 @@ func TestObserveLogGroups(t *testing.T) {
 func TestObserveSubscriptions(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: "us-east-1", Benchmark: catalog.Default(),
-		Endpoints: []string{"email:a@example.com", "email:b@example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := e.compliant(t, []string{"email:a@example.com", "email:b@example.com"}...)
 	t.Run("pending subscriptions are not confirmed", func(t *testing.T) {
 		// moto confirms every subscription at once. AWS lists an
 		// unconfirmed one with SubscriptionArn "PendingConfirmation"
@@ -988,12 +974,8 @@ func TestObserveAlarmFields(t *testing.T) {
 // Region's alarms are listed once, for alarms on dimensioned series.
 func TestObserveAlarmNotifies(t *testing.T) {
 	e := newEnv(t)
-	ctx := t.Context()
 	const region = "us-east-1"
-	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: region, Benchmark: catalog.Default()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := e.compliant(t)
 	failing := acct.Benchmark.Controls[0]
 	var asked []string
 	opts := e.options(nil)

@@ -24,10 +24,7 @@ func TestObserveUnrelatedFiltersOnTrailLogGroup(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	const region = "us-east-1"
-	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: region, Benchmark: catalog.Default()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := e.compliant(t)
 	opts := e.options(nil)
 	opts.RelevantFilter = plan.RelevantFilter(plan.Options{Benchmark: catalog.Default()})
 	opts.AlarmNotifies = notifies
@@ -67,10 +64,7 @@ func TestObserveUserAlarmBehindFailingOwnAlarm(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	const region = "us-east-1"
-	acct, err := e.world.Compliant(ctx, world.CompliantSpec{HomeRegion: region, Benchmark: catalog.Default()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := e.compliant(t)
 	sc := sns.NewFromConfig(e.srv.Config(region))
 	subs, err := sc.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(acct.TopicARN)})
 	if err != nil {

@@ -19,7 +19,28 @@ import (
 
 	"github.com/watchkeeper/watchkeeper/test/awsproxy"
 	"github.com/watchkeeper/watchkeeper/test/moto"
+	"github.com/watchkeeper/watchkeeper/test/world"
 )
+
+// The account the CLI suites seed: its home and second Region, and the
+// endpoint every run configures (world's compliant account subscribes the
+// same one, so it is never re-planned).
+const (
+	Home       = "us-east-1"
+	Other      = "eu-west-1"
+	Subscriber = "email:security@example.com"
+)
+
+// State reads regions' state back through the proxy (world.State) and
+// fails the test when it cannot.
+func (h *Harness) State(t testing.TB, opts world.StateOptions, regions ...string) world.State {
+	t.Helper()
+	s, err := world.New(h.Config).State(t.Context(), opts, regions...)
+	if err != nil {
+		t.Fatalf("read state: %v", err)
+	}
+	return s
+}
 
 // CLITimeout bounds one CLI run; the slowest (30+ regions, thousands of
 // unrelated resources) take a few seconds. A run still going then is

@@ -2,6 +2,7 @@ package scenarios_test
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -19,34 +20,7 @@ type state = world.State
 // readState reads regions' filters, alarms, topics, subscriptions and
 // trails.
 func readState(t *testing.T, regions ...string) state {
-	t.Helper()
-	s, err := world.New(cfg).State(t.Context(), world.StateOptions{}, regions...)
-	if err != nil {
-		t.Fatalf("read state: %v", err)
-	}
-	return s
-}
-
-// owned reports whether a state key names something Watchkeeper owns (and
-// may therefore rewrite): its prefixed filters and alarms, its topic and
-// the topic's subscriptions.
-func owned(key string) bool {
-	name := key[strings.LastIndexAny(key, " /:")+1:]
-	if strings.HasPrefix(name, prefix) {
-		return true
-	}
-	return strings.Contains(key, ":"+topicName+" ") || strings.HasSuffix(key, ":"+topicName)
-}
-
-// unowned returns the part of m that Watchkeeper does not own.
-func unowned[V any](m map[string]V) map[string]V {
-	out := make(map[string]V, len(m))
-	for k, v := range m {
-		if !owned(k) {
-			out[k] = v
-		}
-	}
-	return out
+	return h.State(t, world.StateOptions{}, regions...)
 }
 
 // assertUnownedUnchanged fails if any filter, alarm, topic or subscription
@@ -55,10 +29,10 @@ func unowned[V any](m map[string]V) map[string]V {
 func assertUnownedUnchanged(t *testing.T, before, after state, mayChange ...string) {
 	t.Helper()
 	for name, pair := range map[string][2]any{
-		"filters":       {unowned(before.Filters), unowned(after.Filters)},
-		"alarms":        {unowned(before.Alarms), unowned(after.Alarms)},
-		"topics":        {unowned(before.Topics), unowned(after.Topics)},
-		"subscriptions": {unowned(before.Subscriptions), unowned(after.Subscriptions)},
+		"filters":       {world.Unowned(before.Filters), world.Unowned(after.Filters)},
+		"alarms":        {world.Unowned(before.Alarms), world.Unowned(after.Alarms)},
+		"topics":        {world.Unowned(before.Topics), world.Unowned(after.Topics)},
+		"subscriptions": {world.Unowned(before.Subscriptions), world.Unowned(after.Subscriptions)},
 	} {
 		if diff := cmp.Diff(pair[0], pair[1]); diff != "" {
 			t.Errorf("%s Watchkeeper does not own changed (-before +after):\n%s", name, diff)
@@ -66,27 +40,18 @@ func assertUnownedUnchanged(t *testing.T, before, after state, mayChange ...stri
 	}
 	trailsBefore, trailsAfter := map[string]string{}, map[string]string{}
 	for k, v := range before.Trails {
-		if !contains(mayChange, k) {
+		if !slices.Contains(mayChange, k) {
 			trailsBefore[k] = v
 		}
 	}
 	for k, v := range after.Trails {
-		if !contains(mayChange, k) {
+		if !slices.Contains(mayChange, k) {
 			trailsAfter[k] = v
 		}
 	}
 	if diff := cmp.Diff(trailsBefore, trailsAfter); diff != "" {
 		t.Errorf("trails changed (-before +after):\n%s", diff)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // filtersOn returns the filters of logGroup in region, decoded.

@@ -31,11 +31,9 @@ import (
 )
 
 const (
-	home  = "us-east-1"
-	other = "eu-west-1"
-	// subscriber is the endpoint every run configures; the compliant
-	// account subscribes the same one, so it is never re-planned.
-	subscriber = "email:security@example.com"
+	home       = harness.Home
+	other      = harness.Other
+	subscriber = harness.Subscriber
 	prefix     = world.DefaultPrefix
 	topicName  = world.DefaultTopicName
 	account    = moto.Account

@@ -2,7 +2,6 @@ package verdicts_test
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 	"testing"
 
@@ -18,35 +17,7 @@ type state = world.State
 // readState reads regions' filters, alarms, topics with their Policy and
 // KmsMasterKeyId, subscriptions, keys and trails.
 func readState(t *testing.T, regions ...string) state {
-	t.Helper()
-	s, err := world.New(cfg).State(t.Context(), world.StateOptions{TopicAttributes: true, Keys: true}, regions...)
-	if err != nil {
-		t.Fatalf("read state: %v", err)
-	}
-	return s
-}
-
-// owned reports whether a state key names something Watchkeeper owns (and
-// may therefore rewrite): its prefixed filters and alarms, its topic and
-// the topic's subscriptions.
-func owned(key string) bool {
-	name := key[strings.LastIndexAny(key, " /:")+1:]
-	if strings.HasPrefix(name, prefix) {
-		return true
-	}
-	return strings.Contains(key, ":"+topicName+" ") || strings.HasSuffix(key, ":"+topicName)
-}
-
-// unowned returns the part of m Watchkeeper does not own, less the keys in
-// mayChange.
-func unowned[V any](m map[string]V, mayChange ...string) map[string]V {
-	out := make(map[string]V, len(m))
-	for k, v := range m {
-		if !owned(k) && !slices.Contains(mayChange, k) {
-			out[k] = v
-		}
-	}
-	return out
+	return h.State(t, world.StateOptions{TopicAttributes: true, Keys: true}, regions...)
 }
 
 // assertUnownedUnchanged fails if any filter, alarm, topic, subscription,
@@ -55,12 +26,12 @@ func unowned[V any](m map[string]V, mayChange ...string) map[string]V {
 func assertUnownedUnchanged(t *testing.T, before, after state, mayChange ...string) {
 	t.Helper()
 	for name, pair := range map[string][2]any{
-		"filters":       {unowned(before.Filters), unowned(after.Filters)},
-		"alarms":        {unowned(before.Alarms), unowned(after.Alarms)},
-		"topics":        {unowned(before.Topics), unowned(after.Topics)},
-		"subscriptions": {unowned(before.Subscriptions), unowned(after.Subscriptions)},
-		"keys":          {unowned(before.Keys, mayChange...), unowned(after.Keys, mayChange...)},
-		"trails":        {unowned(before.Trails, mayChange...), unowned(after.Trails, mayChange...)},
+		"filters":       {world.Unowned(before.Filters), world.Unowned(after.Filters)},
+		"alarms":        {world.Unowned(before.Alarms), world.Unowned(after.Alarms)},
+		"topics":        {world.Unowned(before.Topics), world.Unowned(after.Topics)},
+		"subscriptions": {world.Unowned(before.Subscriptions), world.Unowned(after.Subscriptions)},
+		"keys":          {world.Unowned(before.Keys, mayChange...), world.Unowned(after.Keys, mayChange...)},
+		"trails":        {world.Unowned(before.Trails, mayChange...), world.Unowned(after.Trails, mayChange...)},
 	} {
 		if diff := cmp.Diff(pair[0], pair[1]); diff != "" {
 			t.Errorf("%s Watchkeeper does not own changed (-before +after):\n%s", name, diff)
@@ -99,7 +70,7 @@ func assertNoDuplicates(t *testing.T, s state, region string) {
 	t.Helper()
 	published := map[string][]string{}
 	for k, raw := range s.Filters {
-		if !strings.HasPrefix(k, region+" ") || !owned(k) {
+		if !strings.HasPrefix(k, region+" ") || !world.Owned(k) {
 			continue
 		}
 		f := decode[filterDef](t, raw)
@@ -115,7 +86,7 @@ func assertNoDuplicates(t *testing.T, s state, region string) {
 	}
 	watched := map[string][]string{}
 	for k, raw := range s.Alarms {
-		if !strings.HasPrefix(k, region+" ") || !owned(k) {
+		if !strings.HasPrefix(k, region+" ") || !world.Owned(k) {
 			continue
 		}
 		a := decode[alarmDef](t, raw)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -179,4 +181,27 @@ func put(m map[string]string, key string, v any) error {
 	}
 	m[key] = string(b)
 	return nil
+}
+
+// Owned reports whether a State key names something Watchkeeper owns under
+// the default names (and may therefore rewrite): its prefixed filters and
+// alarms, its topic and the topic's subscriptions.
+func Owned(key string) bool {
+	name := key[strings.LastIndexAny(key, " /:")+1:]
+	if strings.HasPrefix(name, DefaultPrefix) {
+		return true
+	}
+	return strings.Contains(key, ":"+DefaultTopicName+" ") || strings.HasSuffix(key, ":"+DefaultTopicName)
+}
+
+// Unowned returns the part of m Watchkeeper does not own, less the keys in
+// mayChange.
+func Unowned[V any](m map[string]V, mayChange ...string) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		if !Owned(k) && !slices.Contains(mayChange, k) {
+			out[k] = v
+		}
+	}
+	return out
 }
