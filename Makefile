@@ -36,14 +36,26 @@ vet:
 lint:
 	$(GO) tool staticcheck ./...
 
+# The CLI and the Lambda bootstrap are built once here, side by side, and
+# handed to every suite that runs them (test/harness, test/lambdart) rather
+# than linked again by each.
+TESTBIN := $(CURDIR)/dist/testbin
 unit:
-	$(GO) test -count=1 -timeout 25m ./...
+	@mkdir -p $(TESTBIN)
+	@$(GO) build -o $(TESTBIN)/remediator ./functions/remediator & cli=$$!; \
+	  CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc -o $(TESTBIN)/bootstrap ./functions/remediator || exit 1; \
+	  wait $$cli
+	WATCHKEEPER_CLI=$(TESTBIN)/remediator WATCHKEEPER_BOOTSTRAP=$(TESTBIN)/bootstrap \
+	  $(GO) test -count=1 -timeout 25m ./...
 
-# Each fuzz target runs for a bounded time on top of its committed seed corpus.
+# Each fuzz target runs for a bounded time on top of its committed seed
+# corpus. The three run side by side: -fuzztime is wall-clock time, so in
+# sequence they would add three times FUZZTIME to every "make test".
+FUZZ_TARGETS := FuzzParse=./pkg/filterpattern FuzzDecode=./pkg/trigger FuzzFromEnv=./pkg/config
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/filterpattern
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./pkg/trigger
-	$(GO) test -run='^$$' -fuzz='^FuzzFromEnv$$' -fuzztime=$(FUZZTIME) ./pkg/config
+	@pids=(); for t in $(FUZZ_TARGETS); do \
+	  $(GO) test -run='^$$' -fuzz="^$${t%%=*}$$" -fuzztime=$(FUZZTIME) -parallel=1 "$${t#*=}" & pids+=($$!); \
+	done; rc=0; for p in "$${pids[@]}"; do wait $$p || rc=1; done; exit $$rc
 
 demo:
 	$(GO) run ./test/demo

@@ -38,11 +38,9 @@
 package cisaudit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"sort"
 	"strings"
@@ -98,8 +96,14 @@ type Options struct {
 	// Profile selects which extra written form step 3 accepts; see the
 	// package comment.
 	Profile catalog.Profile
-	// AWS is the aws CLI executable; "" means "aws" on PATH.
+	// AWS, when set, is an aws CLI executable started once per command.
+	// When "" the commands run through awscli's clidriver in one Python
+	// session (awsdriver.py): same CLI, same arguments, one interpreter
+	// start-up per audit instead of per command. Where Python cannot import
+	// awscli, "aws" on PATH is started per command.
 	AWS string
+	// Python is the interpreter of the session; "" means python3.
+	Python string
 }
 
 // Prescribed returns the texts step 3 accepts for control c of benchmark b:
@@ -145,6 +149,7 @@ type trail struct {
 
 type auditor struct {
 	opts     Options
+	cli      driver
 	commands int
 	// outputs memoises each command's raw output: every control repeats
 	// steps 2 and 7 on the same log group and topic, and an auditor would
@@ -156,9 +161,8 @@ type auditor struct {
 // Run audits every control of b.
 func Run(ctx context.Context, b catalog.Benchmark, opts Options) (Report, error) {
 	a := &auditor{opts: opts, outputs: map[string][]byte{}}
-	if a.opts.AWS == "" {
-		a.opts.AWS = "aws"
-	}
+	a.cli = newDriver(opts)
+	defer a.cli.close()
 	trails, err := a.step1(ctx)
 	if err != nil {
 		return Report{}, err
@@ -181,21 +185,33 @@ func (a *auditor) aws(ctx context.Context, region string, out any, args ...strin
 	cmdline := "aws " + strings.Join(args, " ")
 	raw, ok := a.outputs[cmdline]
 	if !ok {
-		cmd := exec.CommandContext(ctx, a.opts.AWS, args...)
-		cmd.Env = a.opts.Env
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		a.commands++
-		if err := cmd.Run(); err != nil {
-			return cmdline, fmt.Errorf("%s: %w: %s", cmdline, err, strings.TrimSpace(stderr.String()))
+		out, err := a.cli.run(ctx, args)
+		if err != nil {
+			return cmdline, fmt.Errorf("%s: %w", cmdline, err)
 		}
-		raw = stdout.Bytes()
+		raw = out
 		a.outputs[cmdline] = raw
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		return cmdline, fmt.Errorf("%s: decode output: %w", cmdline, err)
 	}
 	return cmdline, nil
+}
+
+// newDriver picks how commands run; see Options.AWS.
+func newDriver(opts Options) driver {
+	if opts.AWS != "" {
+		return spawn{exe: opts.AWS, env: opts.Env}
+	}
+	python := opts.Python
+	if python == "" {
+		python = "python3"
+	}
+	if s, err := startSession(python, opts.Env); err == nil {
+		return s
+	}
+	return spawn{exe: "aws", env: opts.Env}
 }
 
 // step1 lists multi-region trails and checks each is logging and records

@@ -205,6 +205,29 @@ func TestAudit(t *testing.T) {
 			if rep.Commands == 0 {
 				t.Error("the audit ran no aws command")
 			}
+			if tc.breakIt == nil {
+				sameOutputEitherDriver(t, env, acct, root.MetricName)
+			}
 		})
+	}
+}
+
+// sameOutputEitherDriver proves the one-session driver prints exactly what an
+// `aws` process per command prints, for the command shapes the audit uses: a
+// plain read, a --query (JMESPath) read and a failing command.
+func sameOutputEitherDriver(t *testing.T, env []string, acct world.Account, metric string) {
+	t.Helper()
+	for _, args := range [][]string{
+		{"cloudtrail", "describe-trails"},
+		{"logs", "describe-metric-filters", "--log-group-name", acct.Trail.LogGroupName},
+		{"cloudwatch", "describe-alarms", "--query", "MetricAlarms[?MetricName == `" + metric + "`]"},
+		{"sns", "list-subscriptions-by-topic", "--topic-arn", acct.TopicARN + "-gone"},
+	} {
+		args = append(args, "--region", region, "--output", "json")
+		session, serr := cisaudit.RunCommand(t.Context(), cisaudit.Options{Env: env}, args)
+		spawned, perr := cisaudit.RunCommand(t.Context(), cisaudit.Options{Env: env, AWS: "aws"}, args)
+		if string(session) != string(spawned) || (serr == nil) != (perr == nil) {
+			t.Errorf("aws %v: session printed %q (error %v), aws printed %q (error %v)", args, session, serr, spawned, perr)
+		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/watchkeeper/watchkeeper/pkg/config"
+	"github.com/watchkeeper/watchkeeper/test/harness"
 )
 
 var (
@@ -40,7 +41,12 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	cliBin, infraBin = filepath.Join(dir, "remediator"), filepath.Join(dir, "infra")
-	for bin, pkg := range map[string]string{cliBin: "./functions/remediator", infraBin: "./infra"} {
+	builds := map[string]string{cliBin: "./functions/remediator", infraBin: "./infra"}
+	if pre := os.Getenv(harness.PrebuiltCLIEnv); pre != "" {
+		cliBin = pre
+		delete(builds, filepath.Join(dir, "remediator"))
+	}
+	for bin, pkg := range builds {
 		cmd := exec.Command("go", "build", "-o", bin, pkg)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -40,15 +40,10 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(tmp)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	// WATCHKEEPER_BOOTSTRAP names a prebuilt bootstrap (CI builds it once
-	// for several suites); otherwise the real one is built here.
-	bootstrap = os.Getenv("WATCHKEEPER_BOOTSTRAP")
-	if bootstrap == "" {
-		bootstrap = filepath.Join(tmp, "bootstrap")
-		if err := lambdart.Build(ctx, bootstrap, lambdart.BuildOptions{}); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
+	bootstrap = filepath.Join(tmp, "bootstrap")
+	if err := lambdart.Build(ctx, bootstrap, lambdart.BuildOptions{}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	motoSrv, err = moto.Launch(filepath.Join(tmp, "moto.log"))
 	if err != nil {

@@ -62,10 +62,22 @@ type Harness struct {
 	Proxy *awsproxy.Proxy
 }
 
+// PrebuiltCLIEnv names a remediator binary built beforehand with a plain
+// "go build ./functions/remediator"; "make test" builds it once for every
+// suite instead of once per suite.
+const PrebuiltCLIEnv = "WATCHKEEPER_CLI"
+
 // BuildCLI builds functions/remediator into dir and returns the binary's
-// path. It must run from a package directory two levels below the module
-// root (test/<name>), as go test does. The build's output goes to stderr.
+// path, or returns the binary PrebuiltCLIEnv names. It must run from a
+// package directory two levels below the module root (test/<name>), as go
+// test does. The build's output goes to stderr.
 func BuildCLI(dir string) (string, error) {
+	if pre := os.Getenv(PrebuiltCLIEnv); pre != "" {
+		if _, err := os.Stat(pre); err != nil {
+			return "", fmt.Errorf("%s: %w", PrebuiltCLIEnv, err)
+		}
+		return pre, nil
+	}
 	bin := filepath.Join(dir, "remediator")
 	build := exec.Command("go", "build", "-o", bin, "./functions/remediator")
 	build.Dir = filepath.Join("..", "..")

@@ -306,13 +306,10 @@ func pass(t *testing.T) string {
 
 var bootstrapPath string
 
-// bootstrap builds the Lambda bootstrap once (or uses
-// WATCHKEEPER_BOOTSTRAP, as test/e2e does).
+// bootstrap builds the Lambda bootstrap once (lambdart.Build uses the
+// prebuilt one "make test" names).
 func bootstrap(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("WATCHKEEPER_BOOTSTRAP"); p != "" {
-		return p
-	}
 	if bootstrapPath == "" {
 		out := filepath.Join(tmpDir, "bootstrap")
 		if err := lambdart.Build(t.Context(), out, lambdart.BuildOptions{}); err != nil {

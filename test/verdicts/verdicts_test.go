@@ -197,9 +197,6 @@ func heal(t *testing.T, e *env, tc verdictCase, flags []string) {
 	if tc.afterHeal != nil {
 		tc.afterHeal(t, e, after)
 	}
-	if tc.afterHeal != nil {
-		tc.afterHeal(t, e, after)
-	}
 	if tc.cisAudit {
 		runCISAudit(t, e, tc)
 	}
