@@ -1,11 +1,11 @@
 # Watchkeeper.
 #   make demo   runs the main job against moto (needs moto_server: pip install 'moto[server]==5.2.1')
+#   make deploy-local  deploys the real stack into a local moto_server with the CDK CLI
 #   make test   runs every test (vet, staticcheck, unit + moto + CDK tests, bounded fuzzing),
 #               installing first whatever of its tools the machine lacks (make deps)
 SHELL := /bin/bash
 GO ?= go
 export GOFLAGS := -buildvcs=false
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 FUZZTIME ?= 10s
@@ -68,6 +68,14 @@ bench:
 	$(GO) run ./test/lambdabench -out dist/bench-lambda.md
 	cat dist/bench-engine.md dist/bench-lambda.md > bench-report.md
 	@echo "wrote bench-report.md"
+
+# The real stack, synthesized, bootstrapped and deployed with the CDK CLI
+# into a local moto_server that keeps running until Ctrl-C: a deployment
+# to look at with no AWS account (docs/deploy.md). Synth context goes in
+# ARGS, e.g. make deploy-local ARGS='-c provisionTrail=true'.
+.PHONY: deploy-local
+deploy-local: node_modules/.package-lock.json
+	$(GO) run ./test/deploylocal -- $(ARGS)
 
 # Convergence under injected AWS faults (200 seeded schedules), concurrency,
 # partial failure and deadlines; written to reliability-report.md.

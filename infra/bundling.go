@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,26 +13,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/watchkeeper/watchkeeper/infra/internal/lambdabuild"
 )
-
-// remediatorPackage is the Go package built into the Lambda's bootstrap,
-// relative to the module root.
-const remediatorPackage = "./functions/remediator"
-
-// goBuildArgs are the arguments of the bootstrap build. -trimpath and
-// -buildvcs=false make the binary a function of the source alone, so the
-// asset hash (taken from the output) only changes when the code does and an
-// unchanged tree never redeploys the function.
-func goBuildArgs(output string) []string {
-	return []string{
-		"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
-		"-ldflags=-s -w", "-o", output, remediatorPackage,
-	}
-}
-
-// goBuildEnv is the cross-compilation environment for provided.al2023 on
-// Graviton: a static arm64 Linux binary.
-var goBuildEnv = []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}
 
 // localGoBuild implements awscdk.ILocalBundling: it builds the remediator
 // with the Go toolchain on the machine running synth, so a deploy needs no
@@ -48,21 +32,50 @@ var _ awscdk.ILocalBundling = (*localGoBuild)(nil)
 // compile error ends the app at once: retrying it in Docker would fail the
 // same way, later and more confusingly, and a jsii callback cannot return an
 // error (a panic here would only surface as a broken pipe in node).
+//
+// When the app runs under infra/launcher, the launcher has already built
+// the bootstrap, from the same tree with the same command, while the app
+// compiled (lambdabuild.PrebuiltEnv); TryBundle then copies that file.
 func (b *localGoBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	out := filepath.Join(*outputDir, "bootstrap")
+	if prebuilt := os.Getenv(lambdabuild.PrebuiltEnv); prebuilt != "" {
+		if err := copyExecutable(out, prebuilt); err != nil {
+			fmt.Fprintf(os.Stderr, "watchkeeper: use the launcher's bootstrap: %v; synth stopped\n", err)
+			os.Exit(1)
+		}
+		return jsii.Bool(true)
+	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "watchkeeper: no Go toolchain on PATH; falling back to Docker bundling")
 		return jsii.Bool(false)
 	}
-	cmd := exec.Command(goBin, goBuildArgs(filepath.Join(*outputDir, "bootstrap"))...)
-	cmd.Dir = b.moduleRoot
-	cmd.Env = append(os.Environ(), goBuildEnv...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "watchkeeper: build %s for linux/arm64: %v; synth stopped\n", remediatorPackage, err)
+	// Synth is otherwise silent for as long as this takes (minutes on a
+	// fresh machine, while Go compiles the AWS SDK for arm64).
+	fmt.Fprintln(os.Stderr, "watchkeeper: building the Lambda (linux/arm64)…")
+	if err := lambdabuild.Command(goBin, b.moduleRoot, out).Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "watchkeeper: build %s for linux/arm64: %v; synth stopped\n", lambdabuild.Package, err)
 		os.Exit(1)
 	}
 	return jsii.Bool(true)
+}
+
+// copyExecutable copies the file at src to dst with mode 0755.
+func copyExecutable(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, in); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // dockerBuildImage is the fallback bundling image for machines without Go.
@@ -73,7 +86,7 @@ const dockerBuildImage = "public.ecr.aws/docker/library/golang:1.26"
 // module at moduleRoot. It is hashed by output, because the binary depends on
 // the whole module (pkg/ too), not on one directory.
 func remediatorCode(moduleRoot string) awslambda.Code {
-	docker := "cd /asset-input && " + strings.Join(goBuildEnv, " ") + " go " + shellJoin(goBuildArgs("/asset-output/bootstrap"))
+	docker := "cd /asset-input && " + strings.Join(lambdabuild.Env, " ") + " go " + shellJoin(lambdabuild.Args("/asset-output/bootstrap"))
 	return awslambda.Code_FromAsset(jsii.String(moduleRoot), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling: &awscdk.BundlingOptions{

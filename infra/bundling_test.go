@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/watchkeeper/watchkeeper/infra/internal/lambdabuild"
 )
 
 // TryBundle builds a static linux/arm64 executable named bootstrap, which
@@ -47,5 +49,29 @@ func TestLocalBundlingBuildsStaticArm64Bootstrap(t *testing.T) {
 	}
 	if s := f.Section(".symtab"); s != nil {
 		t.Error("bootstrap has a symbol table: -ldflags=-s was not applied")
+	}
+}
+
+// Under the launcher, TryBundle uses the bootstrap the launcher built
+// instead of building again, and the asset gets it as an executable.
+func TestLocalBundlingUsesTheLaunchersBootstrap(t *testing.T) {
+	prebuilt := filepath.Join(t.TempDir(), "bootstrap")
+	if err := os.WriteFile(prebuilt, []byte("launcher-built"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(lambdabuild.PrebuiltEnv, prebuilt)
+	out := t.TempDir()
+
+	// No module at moduleRoot: a build would fail and stop the test binary.
+	ok := (&localGoBuild{moduleRoot: t.TempDir()}).TryBundle(jsii.String(out), nil)
+	if ok == nil || !*ok {
+		t.Fatal("TryBundle returned false")
+	}
+	got, err := os.ReadFile(filepath.Join(out, "bootstrap"))
+	if err != nil || string(got) != "launcher-built" {
+		t.Fatalf("asset bootstrap = %q, %v; want the launcher's file", got, err)
+	}
+	if fi, err := os.Stat(filepath.Join(out, "bootstrap")); err != nil || fi.Mode()&0o111 == 0 {
+		t.Errorf("asset bootstrap is not executable: %v %v", fi, err)
 	}
 }

@@ -28,6 +28,8 @@ const (
 	ctxProvisionTrail     = "provisionTrail"
 	ctxRegions            = "regions"
 	ctxSubscriptions      = "subscriptions"
+	ctxTrailName          = "trailName"
+	ctxFindings           = "findings"
 )
 
 // Defaults, identical to the ones pkg/config applies when a variable is
@@ -75,12 +77,22 @@ type Config struct {
 	TrailHealing string
 	// ProvisionTrail makes the stack create and own a multi-region trail.
 	ProvisionTrail bool
+	// TrailName names the customer trail (name or ARN) the remediator may
+	// heal; its trail writes are scoped to it in IAM (HealedTrail). Not
+	// with ProvisionTrail, whose managed trail is the one healed.
+	TrailName string
 	// Regions limits evaluation (WATCHKEEPER_REGIONS); none means every
 	// enabled Region.
 	Regions []string
 	// Subscribe lists further PROTOCOL:ENDPOINT subscriptions the
 	// remediator ensures, beyond NotificationEmails.
 	Subscribe []string
+	// Findings is "securityhub" (the default: every run imports one
+	// finding per control into the home Region's Security Hub, a warning
+	// when Security Hub is off there) or "none" (WATCHKEEPER_FINDINGS).
+	Findings string
+	// Org is organization mode (organization.go); zero for one account.
+	Org OrgConfig
 }
 
 // DefaultConfig returns the configuration an empty context yields.
@@ -93,6 +105,7 @@ func DefaultConfig() Config {
 		Namespace:      DefaultNamespace,
 		TopicName:      DefaultTopicName,
 		TrailHealing:   HealingAuto,
+		Findings:       string(config.FindingsSecurityHub),
 	}
 }
 
@@ -134,9 +147,11 @@ func truncate(s string) string {
 // ConfigFromContext reads and validates the configuration from node's
 // context. Values may be JSON types (from cdk.json) or strings (from -c):
 // lists accept a JSON array or a comma-separated string, booleans accept
-// true/false in either form. Every problem is reported, joined.
+// true/false in either form. Every problem is reported, joined, including
+// keys in Watchkeeper's namespace that it does not read (checkContextKeys).
 func ConfigFromContext(node constructs.Node) (Config, error) {
-	get := func(key string) any { return node.TryGetContext(jsii.String(key)) }
+	read := map[string]bool{} // the keys this reads, for checkContextKeys
+	get := func(key string) any { read[key] = true; return node.TryGetContext(jsii.String(key)) }
 	cfg := DefaultConfig()
 	var errs []error
 	str := func(key string, dst *string) {
@@ -168,6 +183,8 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	str(ctxNamespace, &cfg.Namespace)
 	str(ctxTopicName, &cfg.TopicName)
 	str(ctxTrailHealing, &cfg.TrailHealing)
+	str(ctxTrailName, &cfg.TrailName)
+	str(ctxFindings, &cfg.Findings)
 	list(ctxNotificationEmails, &cfg.NotificationEmails)
 	list(ctxExcludedControls, &cfg.ExcludedControls)
 	list(ctxRegions, &cfg.Regions)
@@ -179,6 +196,9 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		}
 		cfg.ProvisionTrail = b
 	}
+	org, orgErrs := orgFromContext(get) // organization.go
+	cfg.Org, errs = org, append(errs, orgErrs...)
+	errs = append(errs, checkContextKeys(node, read)...)
 	if err := errors.Join(append(errs, cfg.Validate())...); err != nil {
 		return Config{}, err
 	}
@@ -220,6 +240,10 @@ func (c Config) Validate() error {
 		}
 		c.NotificationEmails = append(c.NotificationEmails, e)
 	}
+	if c.ProvisionTrail && c.TrailName != "" {
+		bad(ctxTrailName, c.TrailName, "no trailName with provisionTrail=true: the managed trail is the trail Watchkeeper heals")
+	}
+	errs = append(errs, c.Org.validate()...) // organization.go
 	_, err := config.Build(c.input())
 	return errors.Join(append(errs, err)...)
 }
@@ -241,6 +265,8 @@ func (c Config) input() config.Input {
 		Exclude:        c.ExcludedControls,
 		Regions:        c.Regions,
 		TrailHealing:   c.Healing(),
+		TrailName:      c.TrailName,
+		Findings:       c.Findings,
 	}
 }
 

@@ -1,7 +1,8 @@
 // Command infra is Watchkeeper's CDK app. `npx cdk deploy` (see cdk.json)
-// runs it with `go run ./infra`; it reads its configuration from the CDK
-// context, validates it, and synthesizes one stack, building the Lambda's
-// bootstrap with the local Go toolchain on the way.
+// runs it with `go run ./infra`, through infra/launcher; it reads its
+// configuration from the CDK context, validates it, and synthesizes one
+// stack, building the Lambda's bootstrap with the local Go toolchain on the
+// way.
 package main
 
 import (
@@ -25,7 +26,11 @@ func main() {
 }
 
 func run() error {
-	app := awscdk.NewApp(nil)
+	// Without StackTraces, each construct annotation carries the stack of
+	// its creation, and the CLI prints its top frame above every warning.
+	// In a Go app that frame is always inside the jsii runtime's bundle
+	// (".../jsii-runtime.NNN/lib/program.js:1:5565"), never in our code.
+	app := awscdk.NewApp(&awscdk.AppProps{StackTraces: jsii.Bool(false)})
 	AddNagChecks(app)
 	cfg, err := ConfigFromContext(app.Node())
 	if err != nil {
@@ -39,11 +44,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	NewWatchkeeperStack(app, StackName, &WatchkeeperStackProps{
+	central := NewWatchkeeperStack(app, StackName, &WatchkeeperStackProps{
 		StackProps: awscdk.StackProps{Env: env(), Description: jsii.String("Watchkeeper: keeps the CIS AWS Foundations Benchmark monitoring controls true")},
 		Config:     cfg,
 		ModuleRoot: root,
 	})
+	if cfg.Org.Enabled { // -c organization=true: the StackSet and its buckets (stackset.go)
+		if _, err := NewOrganization(app, central, cfg, *app.Outdir()); err != nil {
+			return err
+		}
+	}
 	app.Synth(nil)
 	return nil
 }

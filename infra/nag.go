@@ -37,6 +37,7 @@ const (
 var remediatorWildcards = []wildcardResource{
 	{`\*`, "ec2:DescribeRegions, cloudtrail:DescribeTrails and cloudwatch:DescribeAlarmsForMetric support no resource-level permissions (Service Authorization Reference: resource type column empty); they only read."},
 	{`arn:` + nagPartition + `:cloudtrail:\*:` + nagAccount + `:trail/\*`, "The remediator inspects and restores whichever trail the account relies on, in any region; trail names are the customer's, so no narrower ARN exists."},
+	{`arn:` + nagPartition + `:cloudtrail:\*:` + nagAccount + `:trail/[A-Za-z0-9._-]+`, "Trail writes name the one trail the trailName context key configures; its home Region is not known at synth time, so the Region is a wildcard (a trail name is unique per Region)."},
 	{`arn:` + nagPartition + `:logs:\*:` + nagAccount + `:log-group:\*`, "Metric filters have no ARN; DescribeMetricFilters and PutMetricFilter are authorised on the log group, which is the customer's trail log group, named by the customer, in any region."},
 	{`arn:` + nagPartition + `:cloudwatch:\*:` + nagAccount + `:alarm:\*`, "DescribeAlarms must see the customer's own alarms to credit a control that is already met; read-only."},
 	{`arn:` + nagPartition + `:cloudwatch:\*:` + nagAccount + `:alarm:watchkeeper-\*`, "Writes are limited to alarms named watchkeeper-*, the only alarms Watchkeeper creates; the region is a wildcard because every enabled region is managed."},

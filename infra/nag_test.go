@@ -17,7 +17,9 @@ func TestAwsSolutionsChecksPass(t *testing.T) {
 		Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}},
 	})
 	AddNagChecks(app)
-	for name, cfg := range map[string]Config{"Default": defaultTestConfig(), "WithTrail": trailTestConfig()} {
+	named := defaultTestConfig()
+	named.TrailName = "org-main"
+	for name, cfg := range map[string]Config{"Default": defaultTestConfig(), "WithTrail": trailTestConfig(), "NamedTrail": named} {
 		stack := NewWatchkeeperStack(app, name, &WatchkeeperStackProps{
 			StackProps: awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String(testRegion)}},
 			Config:     cfg,

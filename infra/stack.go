@@ -1,12 +1,9 @@
 package main
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -19,6 +16,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/watchkeeper/watchkeeper/pkg/config"
+	"github.com/watchkeeper/watchkeeper/pkg/selfwatch"
 	"github.com/watchkeeper/watchkeeper/pkg/trigger"
 )
 
@@ -53,6 +52,19 @@ type WatchkeeperStackProps struct {
 	// ModuleRoot is the directory with the Go module's go.mod, from which the
 	// remediator is built.
 	ModuleRoot string
+	// Code, when set, returns the remediator's code instead of the bundled
+	// asset: a member stack of the organization StackSet reads it from the
+	// per-Region code bucket (stackset.go), since a StackSet template
+	// cannot carry CDK assets.
+	Code func(awscdk.Stack) awslambda.Code
+	// RegionalRoleName suffixes the remediator role's name with the
+	// Region, so instances of the member stack in several Regions of one
+	// account do not collide (IAM names are account-global).
+	RegionalRoleName bool
+	// CentralRoleARN, in a member stack, is the central account's
+	// read-only role the remediator assumes to judge the central chain
+	// (pkg/config FieldCentralRoleARN, WATCHKEEPER_CENTRAL_ROLE_ARN).
+	CentralRoleARN string
 }
 
 // NewWatchkeeperStack defines everything one `cdk deploy` installs.
@@ -71,15 +83,11 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	topicKey := newTopicKey(stack, account)
 	topic := newAlarmTopic(stack, cfg, topicKey, partition, account, region)
 
-	// One dead-letter queue for everything that could not be delivered or
-	// failed after retries: EventBridge deliveries from both rules and the
-	// function's failed asynchronous invocations.
-	dlq := awssqs.NewQueue(stack, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-	})
-	suppressDeadLetterQueue(dlq)
+	// The drift queue and the one dead-letter queue (queue.go), both
+	// encrypted with the queue key: they hold CloudTrail records.
+	queueKey := newQueueKey(stack, partition, account, region)
+	dlq := newDeadLetterQueue(stack, queueKey)
+	driftQueue := newDriftQueue(stack, queueKey, dlq)
 
 	var trail *managedTrail
 	if cfg.ProvisionTrail {
@@ -99,10 +107,11 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
-	role, policy := newRemediatorRole(stack, cfg, topicKey, trail, logGroup, dlq)
+	roleName := remediatorRoleName(props.RegionalRoleName, region)
+	role, policy := newRemediatorRole(stack, cfg, roleName, topicKey, trail, logGroup, dlq, driftQueue, queueKey)
 	fn := newRemediatorFunction(stack, props, role, policy, topicKey, trail, logGroup, dlq)
-	newRules(stack, cfg, fn, dlq)
-	newSelfAlarms(stack, topic, fn, dlq)
+	newRules(stack, cfg, roleName, fn, dlq, driftQueue, policy)
+	newSelfWatch(stack, cfg, topic, fn, dlq)
 
 	awscdk.NewCfnOutput(stack, jsii.String("TopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn()})
 	awscdk.NewCfnOutput(stack, jsii.String("FunctionName"), &awscdk.CfnOutputProps{Value: fn.FunctionName()})
@@ -112,21 +121,29 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 
 // newRemediatorRole creates the function's role and its least-privilege
 // policy (remediatorStatements, plus its own logs and dead-letter queue).
-func newRemediatorRole(stack awscdk.Stack, cfg Config, topicKey awskms.Key, trail *managedTrail, logGroup awslogs.LogGroup, dlq awssqs.Queue) (awsiam.Role, awsiam.Policy) {
+func newRemediatorRole(stack awscdk.Stack, cfg Config, roleName string, topicKey awskms.Key, trail *managedTrail, logGroup awslogs.LogGroup, dlq, driftQueue awssqs.IQueue, queueKey awskms.IKey) (awsiam.Role, awsiam.Policy) {
 	partition, account := *stack.Partition(), *stack.Account()
 	role := awsiam.NewRole(stack, jsii.String("RemediatorRole"), &awsiam.RoleProps{
-		RoleName:    jsii.String(RoleName),
+		RoleName:    jsii.String(roleName),
 		Description: jsii.String("Watchkeeper remediator: inspects and heals CIS monitoring controls"),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 	})
 	perms := permissionScope{
 		partition: partition, account: account, topicName: cfg.TopicName, topicKeyArn: *topicKey.KeyArn(),
-		apply: cfg.Mode == "apply", healing: cfg.Healing(),
+		apply: cfg.Mode == "apply", healing: cfg.Healing(), subscriptions: cfg.endpoints(),
+	}
+	if cfg.Findings == string(config.FindingsSecurityHub) {
+		perms.findingsRegion = *stack.Region()
 	}
 	if trail != nil {
 		perms.trailLogsRoleArn = *trail.logsRole.RoleArn()
+		// The managed trail's home Region is the stack's.
+		perms.trailArns = []string{"arn:" + partition + ":cloudtrail:" + *stack.Region() + ":" + account + ":trail/" + TrailName}
+	} else if name := cfg.HealedTrail(); name != "" {
+		perms.trailArns = []string{trailArn(partition, account, name)}
 	}
 	statements := remediatorStatements(perms)
+	statements = append(statements, selfWatchStatements(partition, account, *stack.Region(), perms.apply)...) // selfwatch.go
 	statements = append(statements,
 		// The function's own logging, written here instead of attaching the
 		// AWSLambdaBasicExecutionRole managed policy, which allows every log
@@ -144,6 +161,11 @@ func newRemediatorRole(stack awscdk.Stack, cfg Config, topicKey awskms.Key, trai
 			Actions:   jsii.Strings("sqs:SendMessage"),
 			Resources: jsii.Strings(*dlq.QueueArn()),
 		}))
+	// The drift queue's event source mapping and the queue key (queue.go).
+	statements = append(statements, queueStatements(*driftQueue.QueueArn(), *queueKey.KeyArn())...)
+	// The explicit Deny statements come last, after every Allow
+	// (guardStatements; TestGuardNeverDeniesAGrantedAction).
+	statements = append(statements, guardStatements(perms)...)
 	policy := awsiam.NewPolicy(stack, jsii.String("RemediatorPolicy"), &awsiam.PolicyProps{
 		Roles:      &[]awsiam.IRole{role},
 		Statements: &statements,
@@ -170,23 +192,33 @@ func newRemediatorFunction(stack awscdk.Stack, props *WatchkeeperStackProps, rol
 		"WATCHKEEPER_TRAIL_HEALING":   jsii.String(cfg.Healing()),
 		"WATCHKEEPER_SELF_ROLE_ARN":   role.RoleArn(),
 		"WATCHKEEPER_NOTIFY":          jsii.String("true"),
+		"WATCHKEEPER_FINDINGS":        jsii.String(cfg.Findings),
 		"LOG_LEVEL":                   jsii.String("INFO"),
+	}
+	if props.CentralRoleARN != "" { // a member of an organization (stackset.go)
+		env[config.EnvCentralRoleARN] = jsii.String(props.CentralRoleARN)
 	}
 	if len(cfg.Regions) > 0 { // else every enabled Region
 		env["WATCHKEEPER_REGIONS"] = jsii.String(strings.Join(cfg.Regions, ","))
 	}
+	if name := cfg.HealedTrail(); name != "" { // the only trail IAM lets it change
+		env["WATCHKEEPER_TRAIL_NAME"] = jsii.String(name)
+	}
 	if trail != nil {
-		env["WATCHKEEPER_TRAIL_NAME"] = jsii.String(TrailName)
 		env["WATCHKEEPER_TRAIL_LOG_GROUP_ARN"] = trail.logGroup.LogGroupArn()
 		env["WATCHKEEPER_TRAIL_LOGS_ROLE_ARN"] = trail.logsRole.RoleArn()
 	}
 
+	code := remediatorCode
+	if props.Code != nil {
+		code = func(string) awslambda.Code { return props.Code(stack) }
+	}
 	fn := awslambda.NewFunction(stack, jsii.String("Remediator"), &awslambda.FunctionProps{
 		Description:                  jsii.String("Watchkeeper: keeps the CIS AWS Foundations Benchmark monitoring controls true"),
 		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:                 awslambda.Architecture_ARM_64(),
 		Handler:                      jsii.String("bootstrap"),
-		Code:                         remediatorCode(props.ModuleRoot),
+		Code:                         code(props.ModuleRoot),
 		MemorySize:                   jsii.Number(FunctionMemoryMB),
 		Timeout:                      awscdk.Duration_Minutes(jsii.Number(FunctionTimeoutMinutes)),
 		ReservedConcurrentExecutions: jsii.Number(1), // no two runs race on the same resources
@@ -215,9 +247,10 @@ func newRemediatorFunction(stack awscdk.Stack, props *WatchkeeperStackProps, rol
 	return fn
 }
 
-// newRules creates the nightly schedule and the drift rule, both with
-// retries and the dead-letter queue.
-func newRules(stack awscdk.Stack, cfg Config, fn awslambda.Function, dlq awssqs.Queue) {
+// newRules creates the nightly schedule, which invokes the function, and
+// the drift rule, which sends to the drift queue that the function reads in
+// batches (queue.go); both with retries and the dead-letter queue.
+func newRules(stack awscdk.Stack, cfg Config, roleName string, fn awslambda.Function, dlq, driftQueue awssqs.Queue, policy awsiam.Policy) {
 	partition, account := *stack.Partition(), *stack.Account()
 	target := func() awsevents.IRuleTarget {
 		return awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
@@ -227,36 +260,19 @@ func newRules(stack awscdk.Stack, cfg Config, fn awslambda.Function, dlq awssqs.
 		})
 	}
 	awsevents.NewRule(stack, jsii.String("ScheduleRule"), &awsevents.RuleProps{
+		RuleName:    jsii.String(selfwatch.ScheduleRule), // fixed: the function re-enables it by name
 		Description: jsii.String("Watchkeeper nightly full check and heal"),
 		Schedule:    awsevents.Schedule_Expression(jsii.String(cfg.Schedule)),
 		Targets:     &[]awsevents.IRuleTarget{target()},
 	})
-	awsevents.NewRule(stack, jsii.String("DriftRule"), &awsevents.RuleProps{
+	drift := awsevents.NewRule(stack, jsii.String("DriftRule"), &awsevents.RuleProps{
+		RuleName:     jsii.String(selfwatch.DriftRule), // fixed: the function re-enables it by name
 		Description:  jsii.String("Watchkeeper: API calls that can break a CIS monitoring control, except Watchkeeper's own"),
-		EventPattern: DriftPattern(partition, account),
-		Targets:      &[]awsevents.IRuleTarget{target()},
+		EventPattern: withSelfWatch(driftPattern(partition, account, roleName), ownResourcesOf(fn)), // + changes to Watchkeeper itself (selfwatch.go)
 	})
+	targetDriftQueue(drift, driftQueue, dlq)
+	newDriftEventSource(stack, fn, driftQueue, policy)
 
-}
-
-// newSelfAlarms alarms on Watchkeeper itself: failed runs and events
-// waiting in the dead-letter queue.
-func newSelfAlarms(stack awscdk.Stack, topic awssns.Topic, fn awslambda.Function, dlq awssqs.Queue) {
-	alarmOnTopic := func(id, description string, metric awscloudwatch.IMetric) {
-		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
-			AlarmDescription:   jsii.String(description),
-			Metric:             metric,
-			Threshold:          jsii.Number(1),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
-	}
-	alarmOnTopic("RemediatorErrorsAlarm", "Watchkeeper's remediator failed: its controls may be out of date. See its log group.",
-		fn.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}))
-	alarmOnTopic("DeadLetterQueueAlarm", "Watchkeeper events or runs failed after retries and are waiting in the dead-letter queue.",
-		dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}))
 }
 
 // newTopicKey creates the customer managed key of the alarm topic. An alarm
@@ -320,59 +336,46 @@ func newAlarmTopic(stack awscdk.Stack, cfg Config, key awskms.IKey, partition, a
 	return topic
 }
 
-// DriftPattern is the drift rule's event pattern: CloudTrail-recorded calls
-// that can break a monitoring control (trigger.Handled, the list the
-// remediator's decoder accepts), unless Watchkeeper's own role made them.
-//
-// The exclusion matches on detail.userIdentity.arn. An "anything-but" never
-// matches an event that lacks the field, and calls made by an AWS service
-// (userIdentity.type "AWSService") carry no arn, so the pattern ORs the
-// exclusion with "arn does not exist" to keep those events.
-//
-// Calls that failed (CloudTrail recorded an errorCode, e.g. AccessDenied)
-// changed nothing, so "errorCode does not exist" drops them: otherwise any
-// principal in the account, even one without permissions, could start full
-// multi-region runs at will. The remediator skips such events too.
+// DriftPattern is the drift rule's event pattern for the control calls:
+// trigger.Pattern, the one definition the function's decoder and the moto
+// tests share, with the remediator's own role excluded by its session ARN
+// prefix. It drops calls that failed, the remediator's own calls, and
+// calls by service-linked roles or auto scaling; trigger.Pattern says how.
 func DriftPattern(partition, account string) *awsevents.EventPattern {
-	sources := map[string]bool{}
-	var eventSources, names []string
-	seenES, seenName := map[string]bool{}, map[string]bool{}
-	for _, c := range trigger.Handled() {
-		sources[c.Source] = true
-		if !seenES[c.EventSource] {
-			seenES[c.EventSource] = true
-			eventSources = append(eventSources, c.EventSource)
-		}
-		if !seenName[c.Name] {
-			seenName[c.Name] = true
-			names = append(names, c.Name)
-		}
-	}
-	sourceList := make([]string, 0, len(sources))
-	for s := range sources {
-		sourceList = append(sourceList, s)
-	}
-	sort.Strings(sourceList)
-	sort.Strings(eventSources)
-	sort.Strings(names)
-	ownSessions := OwnSessionARNPrefix(partition, account)
+	return driftPattern(partition, account, RoleName)
+}
+
+// driftPattern is DriftPattern for the remediator role named roleName.
+func driftPattern(partition, account, roleName string) *awsevents.EventPattern {
+	p := trigger.Pattern(partition, account, sessionARNPrefix(partition, account, roleName))
 	return &awsevents.EventPattern{
-		Source:     jsii.Strings(sourceList...),
-		DetailType: jsii.Strings(trigger.APICallDetailType),
-		Detail: &map[string]any{
-			"eventSource": eventSources,
-			"eventName":   names,
-			"errorCode":   []any{map[string]any{"exists": false}},
-			"$or": []any{
-				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"anything-but": map[string]any{"prefix": ownSessions}}}}},
-				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"exists": false}}}},
-			},
-		},
+		Source:     jsii.Strings(p.Sources...),
+		DetailType: jsii.Strings(p.DetailTypes...),
+		Detail:     &p.Detail,
 	}
 }
 
 // OwnSessionARNPrefix is the prefix of every STS session ARN of the
 // remediator's role: "arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/".
 func OwnSessionARNPrefix(partition, account string) string {
-	return "arn:" + partition + ":sts::" + account + ":assumed-role/" + RoleName + "/"
+	return sessionARNPrefix(partition, account, RoleName)
+}
+
+func sessionARNPrefix(partition, account, roleName string) string {
+	return "arn:" + partition + ":sts::" + account + ":assumed-role/" + roleName + "/"
+}
+
+// remediatorRoleName is RoleName, or with regional RoleName-REGION: a
+// StackSet deploys the member stack into several Regions of one account,
+// and IAM role names are unique per account (IAM User Guide, "IAM object
+// quotas and names"), so a fixed name would fail every Region after the
+// first. The drift rule's self-exclusion uses the same name, so it keeps
+// matching the role's sessions. region may be a token (the member template
+// is Region-agnostic): CloudFormation resolves it at deploy time, in the
+// role name and in the event pattern alike.
+func remediatorRoleName(regional bool, region string) string {
+	if !regional {
+		return RoleName
+	}
+	return RoleName + "-" + region
 }

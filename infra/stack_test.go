@@ -11,7 +11,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/watchkeeper/watchkeeper/pkg/apply"
+	"github.com/watchkeeper/watchkeeper/pkg/findings"
 	"github.com/watchkeeper/watchkeeper/pkg/inspect"
+	"github.com/watchkeeper/watchkeeper/pkg/notify"
+	"github.com/watchkeeper/watchkeeper/pkg/selfwatch"
 )
 
 func TestFunctionRuntimeAndSizing(t *testing.T) {
@@ -53,7 +56,7 @@ func TestFunctionLogGroupIsRetainedWithRetention(t *testing.T) {
 func TestFunctionEnvironmentIsExactlyTheContract(t *testing.T) {
 	f := synth(t, "default", defaultTestConfig())
 	roleID := f.logicalID(t, "AWS::IAM::Role")
-	keyID := f.logicalID(t, "AWS::KMS::Key")
+	keyID, _ := f.prefixed(t, "AWS::KMS::Key", "TopicKey")
 	_, fn := f.only(t, "AWS::Lambda::Function")
 	got := props(fn)["Environment"].(map[string]any)["Variables"]
 	want := map[string]any{
@@ -69,6 +72,7 @@ func TestFunctionEnvironmentIsExactlyTheContract(t *testing.T) {
 		"WATCHKEEPER_TRAIL_HEALING":   "safe",
 		"WATCHKEEPER_SELF_ROLE_ARN":   getAtt(roleID, "Arn"),
 		"WATCHKEEPER_NOTIFY":          "true",
+		"WATCHKEEPER_FINDINGS":        "securityhub",
 		"LOG_LEVEL":                   "INFO",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -131,19 +135,29 @@ func TestScheduleRuleUsesConfiguredExpression(t *testing.T) {
 	}
 }
 
-// Every rule must target the remediator with a bounded retry policy and the
+// Every rule must target the remediator (the schedule directly, the drift
+// rule through the drift queue) with a bounded retry policy and the
 // encrypted dead-letter queue.
 func TestEveryRuleTargetHasRetryPolicyAndDeadLetterQueue(t *testing.T) {
 	f := synth(t, "default", defaultTestConfig())
 	fnID := f.logicalID(t, "AWS::Lambda::Function")
-	dlqID := f.logicalID(t, "AWS::SQS::Queue")
+	dlqID := f.deadLetterQueueID(t)
 	rules := f.resources("AWS::Events::Rule")
+	for id, r := range rules {
+		if props(r)["Name"] == selfwatch.WatchRule {
+			delete(rules, id) // targets the watchdog topic (selfwatch_test.go)
+		}
+	}
 	if len(rules) != 2 {
 		t.Fatalf("got %d rules, want 2 (schedule, drift)", len(rules))
 	}
 	for id, r := range rules {
+		target := getAtt(fnID, "Arn")
+		if _, drift := props(r)["EventPattern"]; drift {
+			target = getAtt(f.driftQueueID(t), "Arn")
+		}
 		want := []any{map[string]any{
-			"Arn":              getAtt(fnID, "Arn"),
+			"Arn":              target,
 			"Id":               "Target0",
 			"DeadLetterConfig": map[string]any{"Arn": getAtt(dlqID, "Arn")},
 			"RetryPolicy":      map[string]any{"MaximumRetryAttempts": float64(asyncRetryAttempts), "MaximumEventAgeInSeconds": float64(asyncMaxEventAgeHours * 3600)},
@@ -157,7 +171,7 @@ func TestEveryRuleTargetHasRetryPolicyAndDeadLetterQueue(t *testing.T) {
 func TestFailedAsyncInvocationsGoToDeadLetterQueue(t *testing.T) {
 	f := synth(t, "default", defaultTestConfig())
 	fnID := f.logicalID(t, "AWS::Lambda::Function")
-	dlqID := f.logicalID(t, "AWS::SQS::Queue")
+	dlqID := f.deadLetterQueueID(t)
 	_, cfg := f.only(t, "AWS::Lambda::EventInvokeConfig")
 	want := map[string]any{
 		"FunctionName":             ref(fnID),
@@ -175,8 +189,10 @@ func TestDriftRulePatternIsExact(t *testing.T) {
 	f := synth(t, "default", defaultTestConfig())
 	var pattern any
 	for _, r := range f.resources("AWS::Events::Rule") {
-		if p, ok := props(r)["EventPattern"]; ok {
-			pattern = p
+		if props(r)["Name"] == selfwatch.DriftRule {
+			// The control calls; the self-watch branches are checked in
+			// selfwatch_test.go.
+			pattern = controlPattern(t, props(r)["EventPattern"])
 		}
 	}
 	want := map[string]any{
@@ -194,6 +210,17 @@ func TestDriftRulePatternIsExact(t *testing.T) {
 				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"anything-but": map[string]any{
 					"prefix": "arn:aws:sts::" + testAccount + ":assumed-role/" + RoleName + "/"}}}}},
 				map[string]any{"userIdentity": map[string]any{"arn": []any{map[string]any{"exists": false}}}},
+			},
+			// Calls by auto scaling and by service-linked roles (trigger.Automated).
+			"userIdentity": map[string]any{
+				"$or": []any{
+					map[string]any{"invokedBy": []any{map[string]any{"anything-but": []any{"application-autoscaling.amazonaws.com", "autoscaling.amazonaws.com"}}}},
+					map[string]any{"invokedBy": []any{map[string]any{"exists": false}}},
+				},
+				"sessionContext": map[string]any{"sessionIssuer": map[string]any{"$or": []any{
+					map[string]any{"arn": []any{map[string]any{"anything-but": map[string]any{"prefix": "arn:aws:iam::" + testAccount + ":role/aws-service-role/"}}}},
+					map[string]any{"arn": []any{map[string]any{"exists": false}}},
+				}}},
 			},
 		},
 	}
@@ -254,8 +281,8 @@ func hasTLSDeny(doc any) bool {
 
 func TestTopicIsEncryptedWithRotatingCustomerManagedKey(t *testing.T) {
 	f := synth(t, "default", defaultTestConfig())
-	keyID, key := f.only(t, "AWS::KMS::Key")
-	_, topic := f.only(t, "AWS::SNS::Topic")
+	keyID, key := f.prefixed(t, "AWS::KMS::Key", "TopicKey")
+	_, topic := f.prefixed(t, "AWS::SNS::Topic", "AlarmTopic")
 	if diff := cmp.Diff(getAtt(keyID, "Arn"), props(topic)["KmsMasterKeyId"]); diff != "" {
 		t.Errorf("topic key (-want +got):\n%s", diff)
 	}
@@ -269,7 +296,7 @@ func TestTopicIsEncryptedWithRotatingCustomerManagedKey(t *testing.T) {
 
 func TestKeyPolicyLetsOnlyThisAccountsCloudWatchUseTheKey(t *testing.T) {
 	f := synth(t, "default", defaultTestConfig())
-	_, key := f.only(t, "AWS::KMS::Key")
+	_, key := f.prefixed(t, "AWS::KMS::Key", "TopicKey")
 	want := []any{
 		map[string]any{
 			"Action": "kms:*", "Effect": "Allow", "Resource": "*",
@@ -290,8 +317,8 @@ func TestKeyPolicyLetsOnlyThisAccountsCloudWatchUseTheKey(t *testing.T) {
 
 func TestTopicPolicyAllowsThisAccountsAlarmsAndDeniesPlainHTTP(t *testing.T) {
 	f := synth(t, "default", defaultTestConfig())
-	topicID := f.logicalID(t, "AWS::SNS::Topic")
-	_, pol := f.only(t, "AWS::SNS::TopicPolicy")
+	topicID, _ := f.prefixed(t, "AWS::SNS::Topic", "AlarmTopic")
+	_, pol := f.prefixed(t, "AWS::SNS::TopicPolicy", "AlarmTopic")
 	want := map[string]any{
 		"Topics": []any{ref(topicID)},
 		"PolicyDocument": map[string]any{
@@ -321,10 +348,13 @@ func TestTopicPolicyAllowsThisAccountsAlarmsAndDeniesPlainHTTP(t *testing.T) {
 
 func TestEmailSubscriptionsComeFromConfig(t *testing.T) {
 	f := synth(t, "default", defaultTestConfig())
-	topicID := f.logicalID(t, "AWS::SNS::Topic")
+	topicID, _ := f.prefixed(t, "AWS::SNS::Topic", "AlarmTopic")
 	var got []string
 	for id, s := range f.resources("AWS::SNS::Subscription") {
 		p := props(s)
+		if strings.HasPrefix(id, "WatchdogTopic") {
+			continue // the watchdog topic's (selfwatch_test.go)
+		}
 		if p["Protocol"] != "email" || !cmp.Equal(p["TopicArn"], ref(topicID)) {
 			t.Errorf("subscription %s = %v, want email on the alarm topic", id, p)
 		}
@@ -345,6 +375,9 @@ type iamCase struct {
 	apply    bool
 	healing  string
 	passRole bool
+	// trail is the one trail ARN trail writes are scoped to; "" is every
+	// trail of the account.
+	trail string
 }
 
 // iamCases covers report/apply x none/safe/full, with and without the
@@ -355,15 +388,19 @@ func iamCases() []iamCase {
 		c.Mode, c.TrailHealing, c.ProvisionTrail = mode, healing, trail
 		return c
 	}
+	named := with("apply", "safe", false)
+	named.TrailName = "org-main"
+	managed := "arn:aws:cloudtrail:" + testRegion + ":" + testAccount + ":trail/" + TrailName
 	return []iamCase{
-		{"report-none", with("report", "none", false), false, "none", false},
-		{"report-safe", with("report", "safe", false), false, "safe", false},
-		{"trail", trailTestConfig(), false, "full", false}, // report, full, managed trail
-		{"apply-none", with("apply", "none", false), true, "none", false},
-		{"default", defaultTestConfig(), true, "safe", false}, // apply, auto = safe
-		{"apply-full", with("apply", "full", false), true, "full", false},
-		{"apply-auto-trail", with("apply", HealingAuto, true), true, "full", true},
-		{"apply-safe-trail", with("apply", "safe", true), true, "safe", false},
+		{"report-none", with("report", "none", false), false, "none", false, ""},
+		{"report-safe", with("report", "safe", false), false, "safe", false, ""},
+		{"trail", trailTestConfig(), false, "full", false, managed}, // report, full, managed trail
+		{"apply-none", with("apply", "none", false), true, "none", false, ""},
+		{"default", defaultTestConfig(), true, "safe", false, ""}, // apply, auto = safe
+		{"apply-full", with("apply", "full", false), true, "full", false, ""},
+		{"apply-auto-trail", with("apply", HealingAuto, true), true, "full", true, managed},
+		{"apply-safe-trail", with("apply", "safe", true), true, "safe", false, managed},
+		{"apply-safe-named-trail", named, true, "safe", false, "arn:aws:cloudtrail:*:" + testAccount + ":trail/org-main"},
 	}
 }
 
@@ -372,9 +409,9 @@ func iamCases() []iamCase {
 func wantRemediatorStatements(f *fixture, t *testing.T, c iamCase) []any {
 	acct := testAccount
 	arn := func(svc, res string) string { return "arn:aws:" + svc + ":*:" + acct + ":" + res }
-	_, topic := f.only(t, "AWS::SNS::Topic")
+	_, topic := f.prefixed(t, "AWS::SNS::Topic", "AlarmTopic")
 	keyID := props(topic)["KmsMasterKeyId"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
-	dlqID := f.logicalID(t, "AWS::SQS::Queue")
+	dlqID := f.deadLetterQueueID(t)
 	_, fn := f.only(t, "AWS::Lambda::Function")
 	logsID := props(fn)["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
 	st := func(sid string, actions []any, resource any) map[string]any {
@@ -384,14 +421,29 @@ func wantRemediatorStatements(f *fixture, t *testing.T, c iamCase) []any {
 		}
 		return map[string]any{"Sid": sid, "Effect": "Allow", "Action": a, "Resource": resource}
 	}
-	want := []any{st("ReadWithoutResourceLevelPermissions", []any{"cloudtrail:DescribeTrails", "cloudwatch:DescribeAlarmsForMetric", "ec2:DescribeRegions"}, "*")}
-	switch {
-	case c.apply && c.healing == "full":
-		want = append(want, st("InspectAndRestoreTrails", []any{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "cloudtrail:PutEventSelectors", "cloudtrail:StartLogging", "cloudtrail:UpdateTrail"}, arn("cloudtrail", "trail/*")))
-	case c.apply && c.healing == "safe":
-		want = append(want, st("InspectAndRestoreTrails", []any{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "cloudtrail:PutEventSelectors", "cloudtrail:StartLogging"}, arn("cloudtrail", "trail/*")))
-	default:
-		want = append(want, st("InspectTrails", []any{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"}, arn("cloudtrail", "trail/*")))
+	cond := func(m map[string]any, c map[string]any) map[string]any { m["Condition"] = c; return m }
+	one := func(v []any) any {
+		if len(v) == 1 {
+			return v[0]
+		}
+		return v
+	}
+	topicArn := arn("sns", DefaultTopicName)
+	want := []any{
+		st("ReadWithoutResourceLevelPermissions", []any{"cloudtrail:DescribeTrails", "cloudwatch:DescribeAlarmsForMetric", "ec2:DescribeRegions"}, "*"),
+		st("InspectTrails", []any{"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"}, arn("cloudtrail", "trail/*")),
+	}
+	var trailWrites []any
+	if c.apply && (c.healing == "safe" || c.healing == "full") {
+		trailWrites = []any{"cloudtrail:PutEventSelectors", "cloudtrail:StartLogging"}
+		if c.healing == "full" {
+			trailWrites = append(trailWrites, "cloudtrail:UpdateTrail")
+		}
+		res := arn("cloudtrail", "trail/*")
+		if c.trail != "" {
+			res = c.trail
+		}
+		want = append(want, st("RestoreTrails", trailWrites, res))
 	}
 	if c.apply {
 		want = append(want, st("InspectAndWriteMetricFilters", []any{"logs:DescribeMetricFilters", "logs:PutMetricFilter"}, arn("logs", "log-group:*")))
@@ -400,13 +452,22 @@ func wantRemediatorStatements(f *fixture, t *testing.T, c iamCase) []any {
 	}
 	want = append(want, st("ReadAlarms", []any{"cloudwatch:DescribeAlarms"}, arn("cloudwatch", "alarm:*")))
 	if c.apply {
-		want = append(want, st("WriteOwnAlarms", []any{"cloudwatch:EnableAlarmActions", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"}, arn("cloudwatch", "alarm:watchkeeper-*")))
+		want = append(want,
+			st("WriteOwnAlarms", []any{"cloudwatch:EnableAlarmActions", "cloudwatch:TagResource"}, arn("cloudwatch", "alarm:watchkeeper-*")),
+			cond(st("PutOwnAlarmsNotifyingOnlyTheTopic", []any{"cloudwatch:PutMetricAlarm"}, arn("cloudwatch", "alarm:watchkeeper-*")), map[string]any{
+				"ForAllValues:StringLike": map[string]any{"cloudwatch:AlarmActions": topicArn},
+				"Null":                    map[string]any{"cloudwatch:AlarmActions": "false"},
+			}))
 	}
-	want = append(want, st("ReadTopics", []any{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"}, arn("sns", "*")))
+	want = append(want,
+		st("ReadTopics", []any{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"}, arn("sns", "*")),
+		st("PublishToOwnTopic", []any{"sns:Publish"}, topicArn))
 	if c.apply {
-		want = append(want, st("WriteOwnTopic", []any{"sns:CreateTopic", "sns:Publish", "sns:Subscribe", "sns:TagResource"}, arn("sns", DefaultTopicName)))
-	} else {
-		want = append(want, st("PublishToOwnTopic", []any{"sns:Publish"}, arn("sns", DefaultTopicName)))
+		want = append(want,
+			st("CreateOwnTopic", []any{"sns:CreateTopic", "sns:TagResource"}, topicArn),
+			cond(st("SubscribeConfiguredEmailEndpoints", []any{"sns:Subscribe"}, topicArn), map[string]any{
+				"StringEquals": map[string]any{"sns:Protocol": "email", "sns:Endpoint": []any{"ops@example.com", "sec@example.com"}},
+			}))
 	}
 	want = append(want,
 		st("ReadKeyPolicies", []any{"kms:DescribeKey", "kms:GetKeyPolicy"}, arn("kms", "key/*")),
@@ -415,21 +476,77 @@ func wantRemediatorStatements(f *fixture, t *testing.T, c iamCase) []any {
 	if c.apply {
 		want = append(want, st("RestoreTopicKey", []any{"kms:CancelKeyDeletion", "kms:EnableKey"}, getAtt(keyID, "Arn")))
 	}
-	if c.passRole {
-		logsRole := ""
-		for id := range f.resources("AWS::IAM::Role") {
-			if strings.HasPrefix(id, "TrailLogsRole") {
-				logsRole = id
-			}
+	// Security Hub findings (findings=securityhub, the default), in the
+	// home Region, every mode: they are the report.
+	hub := "arn:aws:securityhub:" + testRegion + ":" + acct + ":hub/default"
+	want = append(want,
+		st("ImportOwnFindings", []any{"securityhub:BatchImportFindings"}, "arn:aws:securityhub:"+testRegion+":"+acct+":product/"+acct+"/default"),
+		st("ReadFindings", []any{"securityhub:GetFindings"}, hub),
+		cond(st("ResolveFindings", []any{"securityhub:BatchUpdateFindings"}, hub), map[string]any{
+			"StringEquals": map[string]any{"securityhub:ASFFSyntaxPath/Workflow.Status": "RESOLVED"},
+		}))
+	logsRole := ""
+	for id := range f.resources("AWS::IAM::Role") {
+		if strings.HasPrefix(id, "TrailLogsRole") {
+			logsRole = id
 		}
+	}
+	if c.passRole {
 		pass := st("PassTrailLogsRoleToCloudTrail", []any{"iam:PassRole"}, getAtt(logsRole, "Arn"))
 		pass["Condition"] = map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "cloudtrail.amazonaws.com"}}
 		want = append(want, pass)
 	}
-	return append(want,
+	// The own-rule check (selfwatch.go): read always, re-enable when healing.
+	ownRules := []any{}
+	for _, a := range ownRuleArns("aws", testAccount, testRegion) {
+		ownRules = append(ownRules, a)
+	}
+	want = append(want, st("CheckOwnRules", []any{"events:DescribeRule"}, ownRules))
+	if c.apply {
+		want = append(want, st("ReEnableOwnRules", []any{"events:EnableRule"}, ownRules))
+	}
+	want = append(want,
 		st("WriteOwnLogs", []any{"logs:CreateLogStream", "logs:PutLogEvents"}, getAtt(logsID, "Arn")),
 		st("SendFailedInvocationsToDeadLetterQueue", []any{"sqs:SendMessage"}, getAtt(dlqID, "Arn")),
+		st("ConsumeDriftQueue", []any{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}, getAtt(f.driftQueueID(t), "Arn")),
+		st("UseQueueKey", []any{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt(f.queueKeyID(t), "Arn")),
 	)
+	// The explicit Deny statements (guardStatements) close the policy.
+	denyAll := func(sid string, actions []any) map[string]any {
+		return map[string]any{"Sid": sid, "Effect": "Deny", "Action": one(actions), "Resource": "*"}
+	}
+	var destructive []any
+	for _, a := range destructiveActions {
+		destructive = append(destructive, a)
+	}
+	want = append(want, denyAll("DenyDestructiveActions", destructive))
+	var notGranted []any
+	for _, a := range []any{"cloudtrail:PutEventSelectors", "cloudtrail:StartLogging", "cloudtrail:UpdateTrail"} {
+		if !slices.Contains(trailWrites, a) {
+			notGranted = append(notGranted, a)
+		}
+	}
+	if len(notGranted) > 0 {
+		want = append(want, denyAll("DenyTrailWritesNotGranted", notGranted))
+	}
+	if len(trailWrites) > 0 && c.trail != "" {
+		want = append(want, map[string]any{"Sid": "DenyTrailWritesToOtherTrails", "Effect": "Deny", "Action": one(trailWrites), "NotResource": c.trail})
+	}
+	if c.passRole {
+		want = append(want, map[string]any{"Sid": "DenyPassingOtherRoles", "Effect": "Deny", "Action": "iam:PassRole", "NotResource": getAtt(logsRole, "Arn")})
+	} else {
+		want = append(want, denyAll("DenyPassingOtherRoles", []any{"iam:PassRole"}))
+	}
+	if c.apply {
+		want = append(want, cond(denyAll("DenySubscribingOtherEndpoints", []any{"sns:Subscribe"}), map[string]any{
+			"StringNotEquals": map[string]any{"sns:Endpoint": []any{"ops@example.com", "sec@example.com"}},
+		}))
+	} else {
+		want = append(want, denyAll("DenySubscribingOtherEndpoints", []any{"sns:Subscribe"}))
+	}
+	return append(want, cond(denyAll("DenyAlarmActionsOtherThanTheTopic", []any{"cloudwatch:PutCompositeAlarm", "cloudwatch:PutMetricAlarm"}), map[string]any{
+		"ForAnyValue:StringNotLike": map[string]any{"cloudwatch:AlarmActions": topicArn},
+	}))
 }
 
 func (f *fixture) remediatorRoleID() string {
@@ -465,10 +582,12 @@ func TestRemediatorPolicyActionsAreExactlyWhatTheCodeCalls(t *testing.T) {
 	for _, tc := range iamCases() {
 		f := synth(t, tc.fixture, tc.cfg)
 		for _, s := range f.roleStatements(t, f.remediatorRoleID()) {
-			got = append(got, asStrings(s.(map[string]any)["Action"])...)
+			if s.(map[string]any)["Effect"] == "Allow" { // Deny statements grant nothing
+				got = append(got, asStrings(s.(map[string]any)["Action"])...)
+			}
 		}
 	}
-	want := slices.Concat(inspect.ReadActions, apply.WriteActions, apply.ImpliedWriteActions, NotifyActions, PlatformActions)
+	want := slices.Concat(inspect.ReadActions, apply.WriteActions, apply.ImpliedWriteActions, NotifyActions, PlatformActions, SelfWatchActions, findings.Actions)
 	sort.Strings(got)
 	sort.Strings(want)
 	got, want = slices.Compact(got), slices.Compact(want)
@@ -490,6 +609,9 @@ func TestNoIAMPolicyUsesWildcardActions(t *testing.T) {
 			}
 			for id, p := range pols {
 				for _, s := range props(p)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+					if s.(map[string]any)["Effect"] != "Allow" {
+						continue // a wildcard in a Deny only denies more
+					}
 					for _, a := range asStrings(s.(map[string]any)["Action"]) {
 						if strings.Contains(a, "*") {
 							t.Errorf("policy %s grants wildcard action %q", id, a)
@@ -508,18 +630,21 @@ func TestNoIAMPolicyUsesWildcardActions(t *testing.T) {
 
 func TestAlarmsOnWatchkeeperNotifyTheTopic(t *testing.T) {
 	f := synth(t, "default", defaultTestConfig())
-	topicID := f.logicalID(t, "AWS::SNS::Topic")
+	topicID, _ := f.prefixed(t, "AWS::SNS::Topic", "AlarmTopic")
 	fnID := f.logicalID(t, "AWS::Lambda::Function")
-	dlqID := f.logicalID(t, "AWS::SQS::Queue")
+	dlqID := f.deadLetterQueueID(t)
 	alarms := f.resources("AWS::CloudWatch::Alarm")
-	if len(alarms) != 2 {
-		t.Fatalf("got %d alarms, want 2", len(alarms))
+	if len(alarms) != 3 {
+		t.Fatalf("got %d alarms, want 3 (errors, dead-letter queue, dead man's switch)", len(alarms))
 	}
 	seen := map[string]bool{}
 	for id, a := range alarms {
 		p := props(a)
-		if diff := cmp.Diff([]any{ref(topicID)}, p["AlarmActions"]); diff != "" {
-			t.Errorf("alarm %s actions (-want +got):\n%s", id, diff)
+		if !slices.ContainsFunc(p["AlarmActions"].([]any), func(a any) bool { return cmp.Equal(a, ref(topicID)) }) {
+			t.Errorf("alarm %s actions %v lack the alarm topic", id, p["AlarmActions"])
+		}
+		if p["MetricName"] == notify.HeartbeatMetric {
+			continue // the dead man's switch (selfwatch_test.go)
 		}
 		if p["Threshold"] != float64(1) || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["EvaluationPeriods"] != float64(1) {
 			t.Errorf("alarm %s is not '>= 1 in one period': %v", id, p)

@@ -37,9 +37,14 @@ type engineFlags struct {
 	trailName        string
 	trailLogGroupARN string
 	trailLogsRoleARN string
+	centralRoleARN   string
+	organization     bool
 	output           string
-	timeout          time.Duration
-	verbose          bool
+	findings         string
+	// securityHub is the built --findings: import findings after the run.
+	securityHub bool
+	timeout     time.Duration
+	verbose     bool
 }
 
 // subscriptions is the repeatable --subscribe flag: raw PROTOCOL:ENDPOINT
@@ -66,10 +71,13 @@ func newEngineFlagSet(mode string, f *engineFlags, stderr io.Writer) *flag.FlagS
 	fs.Var(&f.subscribe, "subscribe", "`PROTOCOL:ENDPOINT` to subscribe to the topic (repeatable)")
 	fs.StringVar(&f.exclude, "exclude", "", "comma-separated control `ids` to report EXCLUDED and never heal")
 	fs.StringVar(&f.trailHealing, "trail-healing", string(plan.HealSafe), "how far trails may be changed: none, safe or full")
-	fs.StringVar(&f.trailName, "trail-name", "", "preferred trail `name` to target and heal")
+	fs.StringVar(&f.trailName, "trail-name", "", "trail `name` or ARN to target; the only trail changed when set")
 	fs.StringVar(&f.trailLogGroupARN, "trail-log-group-arn", "", "log group `ARN` to attach to the trail under --trail-healing full")
 	fs.StringVar(&f.trailLogsRoleARN, "trail-logs-role-arn", "", "IAM role `ARN` CloudTrail uses to deliver to that log group")
-	fs.StringVar(&f.output, "output", "text", "output format: json or text")
+	fs.StringVar(&f.centralRoleARN, "central-role-arn", "", "read-only IAM role `ARN` in the organization trail owner's account; a member assumes it to judge the central chain (PASS/FAIL instead of CENTRAL)")
+	fs.BoolVar(&f.organization, "organization", false, "list the organization's accounts and report which ones this account's organization trail covers (management account or delegated administrator)")
+	fs.StringVar(&f.output, "output", "text", "output format: json, text or asff (one Security Hub finding per control)")
+	fs.StringVar(&f.findings, "findings", string(wkconfig.FindingsNone), "also import one finding per control into the home Region's Security Hub: securityhub or none")
 	fs.DurationVar(&f.timeout, "timeout", 0, "overall `deadline` for the run, e.g. 5m (default: none)")
 	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
 	fs.Usage = func() {
@@ -100,10 +108,12 @@ func (f *engineFlags) options(mode string) (engine.Options, error) {
 		TrailName:        f.trailName,
 		TrailLogGroupARN: f.trailLogGroupARN,
 		TrailLogsRoleARN: f.trailLogsRoleARN,
+		CentralRoleARN:   f.centralRoleARN,
+		Findings:         f.findings,
 	})
 	errs := []error{err}
-	if f.output != "json" && f.output != "text" {
-		errs = append(errs, fmt.Errorf("--output: unknown format %q (supported: json, text)", clip(f.output)))
+	if f.output != "json" && f.output != "text" && f.output != "asff" {
+		errs = append(errs, fmt.Errorf("--output: unknown format %q (supported: json, text, asff)", clip(f.output)))
 	}
 	if f.timeout < 0 {
 		errs = append(errs, fmt.Errorf("--timeout: %s is negative", f.timeout))
@@ -111,7 +121,11 @@ func (f *engineFlags) options(mode string) (engine.Options, error) {
 	if err := errors.Join(errs...); err != nil {
 		return engine.Options{}, err
 	}
-	return engine.Options{Plan: cfg.PlanOptions(), Regions: cfg.Regions, Apply: mode == "apply", Mode: mode}, nil
+	f.securityHub = cfg.Findings == wkconfig.FindingsSecurityHub
+	// --timeout sizes the SDK's retries (engine.Retryer); without one they
+	// are sized for engine.DefaultRunTime, the Lambda's timeout.
+	return engine.Options{Plan: cfg.PlanOptions(), Regions: cfg.Regions, Apply: mode == "apply", Mode: mode, RunTime: f.timeout,
+		CentralRoleARN: cfg.CentralRoleARN, Organization: f.organization}, nil
 }
 
 // clip shortens a value quoted in an error.
@@ -177,11 +191,17 @@ func runEngine(mode string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "remediator %s: cannot evaluate the account: %v\n", mode, runErr)
 		return exitError
 	}
+	if f.securityHub {
+		importFindings(ctx, newSecurityHub(cfg), &rep, opts.Logger)
+	}
 	// A run that changed the account and then could not re-read it still
 	// reports what it did, and then fails.
-	if f.output == "json" {
+	switch f.output {
+	case "json":
 		err = rep.WriteJSON(stdout)
-	} else {
+	case "asff":
+		err = writeASFF(stdout, rep)
+	default:
 		err = rep.WriteText(stdout)
 	}
 	if err != nil {

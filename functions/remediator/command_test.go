@@ -132,7 +132,7 @@ func TestEngineOptions(t *testing.T) {
 				"--timeout", "2m",
 			},
 			want: engine.Options{
-				Mode: "apply", Apply: true, Regions: []string{"eu-west-1", "us-east-1"},
+				Mode: "apply", Apply: true, Regions: []string{"eu-west-1", "us-east-1"}, RunTime: 2 * time.Minute,
 				Plan: plan.Options{
 					Benchmark: v120, Profile: catalog.ProfileSecurityHub, HomeRegion: "eu-west-1", Namespace: "Sec",
 					TopicName: "alerts", TopicKMSKeyID: "alias/alerts",

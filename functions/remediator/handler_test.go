@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/watchkeeper/watchkeeper/pkg/engine"
+	"github.com/watchkeeper/watchkeeper/pkg/findings"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/pkg/report"
 	"github.com/watchkeeper/watchkeeper/pkg/trigger"
@@ -64,6 +65,7 @@ func (f *fakeSNS) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*
 }
 
 type fixture struct {
+	hub     fakeHub
 	h       *handler
 	runs    []bool // apply flag per engine run
 	awsLoad int
@@ -108,6 +110,9 @@ func newFixture(t *testing.T, env map[string]string, rep report.Report, runErr e
 				f.sns.mu.Unlock()
 				return f.sns
 			}
+		},
+		securityHub: func(aws.Config) securityHub {
+			return func(region string) findings.Hub { f.hub.region = region; return &f.hub }
 		},
 		logOut:  &f.logs,
 		metrics: &f.metrics,

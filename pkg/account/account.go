@@ -30,6 +30,33 @@ type Snapshot struct {
 	// Topics are the SNS topics referenced by relevant alarms (and the
 	// configured topic, if it exists), keyed by topic ARN.
 	Topics map[string]Topic `json:"topics"`
+	// CentralRole is the read-only role in an organization trail owner's
+	// account through which that account's trail, log group, alarms and
+	// topics were read ("" when none was configured). With it the planner
+	// judges the owner's chain for real instead of reporting CENTRAL.
+	CentralRole string `json:"centralRole,omitempty"`
+	// CentralAccount is the account CentralRole belongs to.
+	CentralAccount string `json:"centralAccount,omitempty"`
+	// Organization is the organization's account list, when it was asked
+	// for (the trail owner's run with --organization); nil otherwise.
+	Organization *Organization `json:"organization,omitempty"`
+}
+
+// Organization is what AWS Organizations ListAccounts returned.
+type Organization struct {
+	// Accounts are every account of the organization, sorted by ID.
+	Accounts []OrgAccount `json:"accounts"`
+	// Error is set when the accounts could not be listed.
+	Error string `json:"error,omitempty"`
+}
+
+// OrgAccount is one account of the organization.
+type OrgAccount struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Status is ACTIVE, SUSPENDED or PENDING_CLOSURE (Organizations API
+	// reference, Account.Status).
+	Status string `json:"status"`
 }
 
 // LogValue keeps snapshots out of logs except as counts.

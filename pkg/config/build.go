@@ -28,7 +28,9 @@ const (
 	FieldTrailLogGroupARN = "trailLogGroupArn"
 	FieldTrailLogsRoleARN = "trailLogsRoleArn"
 	FieldSelfRoleARN      = "selfRoleArn"
+	FieldCentralRoleARN   = "centralRoleArn"
 	FieldNotify           = "notify"
+	FieldFindings         = "findings"
 	FieldLogLevel         = "logLevel"
 )
 
@@ -52,7 +54,9 @@ type Input struct {
 	TrailLogGroupARN string
 	TrailLogsRoleARN string
 	SelfRoleARN      string
+	CentralRoleARN   string
 	Notify           string
+	Findings         string
 	LogLevel         string
 }
 
@@ -84,7 +88,9 @@ func Build(in Input) (Config, error) {
 	c.TrailName = b.trailName(in.TrailName)
 	c.TrailLogGroupARN, c.TrailLogsRoleARN = b.trailLogs(in.TrailLogGroupARN, in.TrailLogsRoleARN)
 	c.SelfRoleARN = b.selfRoleARN(in.SelfRoleARN)
+	c.CentralRoleARN = b.centralRoleARN(in.CentralRoleARN)
 	c.Notify = b.notify(in.Notify)
+	c.Findings = b.findings(in.Findings)
 	c.LogLevel = b.logLevel(in.LogLevel)
 	if len(b.errs) > 0 {
 		return Config{}, errors.Join(b.errs...)

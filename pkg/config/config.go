@@ -61,16 +61,28 @@ type Config struct {
 	// configuration region; FromEnv always sets it).
 	HomeRegion string
 	// Regions limits evaluation; nil means every enabled region.
-	Regions          []string
-	TrailHealing     plan.HealingLevel
+	Regions      []string
+	TrailHealing plan.HealingLevel
+	// TrailName, if set, is the trail Watchkeeper targets and the only
+	// trail it changes (plan.Options.TrailName); the CDK app scopes the
+	// function's trail writes in IAM to the same trail.
 	TrailName        string
 	TrailLogGroupARN string
 	TrailLogsRoleARN string
 	// SelfRoleARN is the function's own role, for the loop guard; "" turns
 	// the guard off (the handler logs a warning).
 	SelfRoleARN string
+	// CentralRoleARN, if set, is a read-only IAM role in the organization
+	// trail owner's account: a member account assumes it (STS AssumeRole)
+	// to judge the organization trail's chain itself instead of reporting
+	// CENTRAL. Watchkeeper never writes through it.
+	CentralRoleARN string
 	// Notify publishes run summaries to the topic.
-	Notify   bool
+	Notify bool
+	// Findings is where each run's verdicts go besides the report:
+	// FindingsSecurityHub imports one ASFF finding per control into the
+	// home Region's Security Hub (pkg/findings); FindingsNone does not.
+	Findings Findings
 	LogLevel slog.Level
 }
 
@@ -108,6 +120,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("exclude", c.Exclude),
 		slog.String("trailHealing", string(c.TrailHealing)),
 		slog.Bool("loopGuard", c.SelfRoleARN != ""),
+		slog.Bool("centralRole", c.CentralRoleARN != ""),
 		slog.Bool("notify", c.Notify),
+		slog.String("findings", string(c.Findings)),
 	)
 }

@@ -46,6 +46,7 @@ func TestFromEnvFull(t *testing.T) {
 		"WATCHKEEPER_TRAIL_LOG_GROUP_ARN": "arn:aws:logs:us-east-1:123456789012:log-group:aws-cloudtrail-logs",
 		"WATCHKEEPER_TRAIL_LOGS_ROLE_ARN": "arn:aws:iam::123456789012:role/service-role/cloudtrail-to-logs",
 		"WATCHKEEPER_SELF_ROLE_ARN":       "arn:aws:iam::123456789012:role/watchkeeper",
+		"WATCHKEEPER_CENTRAL_ROLE_ARN":    "arn:aws:iam::999988887777:role/watchkeeper-central-read",
 		"WATCHKEEPER_NOTIFY":              "FALSE",
 		"LOG_LEVEL":                       "debug",
 	}))
@@ -65,7 +66,8 @@ func TestFromEnvFull(t *testing.T) {
 		t.Errorf("PlanOptions (-want +got):\n%s", diff)
 	}
 	if c.Mode != config.ModeReport || c.Notify || c.LogLevel != slog.LevelDebug ||
-		c.SelfRoleARN != "arn:aws:iam::123456789012:role/watchkeeper" || !cmp.Equal(c.Regions, []string{"us-east-1", "eu-west-1"}) {
+		c.SelfRoleARN != "arn:aws:iam::123456789012:role/watchkeeper" ||
+		c.CentralRoleARN != "arn:aws:iam::999988887777:role/watchkeeper-central-read" || !cmp.Equal(c.Regions, []string{"us-east-1", "eu-west-1"}) {
 		t.Errorf("config: %+v", c)
 	}
 	// LogValue must not leak subscription endpoints (personal data).
@@ -110,7 +112,9 @@ func TestFromEnvRejects(t *testing.T) {
 		{"bad trail name", map[string]string{"WATCHKEEPER_TRAIL_NAME": "a b"}, []string{"WATCHKEEPER_TRAIL_NAME"}, []string{"trail name"}},
 		{"log group without role", map[string]string{"WATCHKEEPER_TRAIL_LOG_GROUP_ARN": "arn:aws:logs:us-east-1:123456789012:log-group:x"}, []string{"WATCHKEEPER_TRAIL_LOG_GROUP_ARN"}, []string{"set together"}},
 		{"bad self role", map[string]string{"WATCHKEEPER_SELF_ROLE_ARN": "arn:aws:sts::123456789012:assumed-role/wk/s"}, []string{"WATCHKEEPER_SELF_ROLE_ARN"}, []string{"IAM role ARN"}},
+		{"bad central role", map[string]string{"WATCHKEEPER_CENTRAL_ROLE_ARN": "arn:aws:iam::999988887777:user/u"}, []string{"WATCHKEEPER_CENTRAL_ROLE_ARN"}, []string{"IAM role ARN"}},
 		{"bad notify", map[string]string{"WATCHKEEPER_NOTIFY": "yes"}, []string{"WATCHKEEPER_NOTIFY"}, []string{"allowed: true, false"}},
+		{"bad findings", map[string]string{"WATCHKEEPER_FINDINGS": "splunk"}, []string{"WATCHKEEPER_FINDINGS"}, []string{"allowed: securityhub, none"}},
 		{"bad log level", map[string]string{"LOG_LEVEL": "TRACE"}, []string{"LOG_LEVEL"}, []string{"DEBUG, INFO, WARN, ERROR"}},
 		{"huge value", map[string]string{"WATCHKEEPER_NAMESPACE": strings.Repeat("x", 5000)}, []string{"WATCHKEEPER_NAMESPACE"}, []string{"at most 4096"}},
 		{"control characters", map[string]string{"WATCHKEEPER_MODE": "apply\x00report"}, []string{"WATCHKEEPER_MODE"}, []string{"control characters"}},

@@ -22,7 +22,9 @@ const (
 	EnvTrailLogGroupARN = "WATCHKEEPER_TRAIL_LOG_GROUP_ARN"
 	EnvTrailLogsRoleARN = "WATCHKEEPER_TRAIL_LOGS_ROLE_ARN"
 	EnvSelfRoleARN      = "WATCHKEEPER_SELF_ROLE_ARN"
+	EnvCentralRoleARN   = "WATCHKEEPER_CENTRAL_ROLE_ARN"
 	EnvNotify           = "WATCHKEEPER_NOTIFY"
+	EnvFindings         = "WATCHKEEPER_FINDINGS"
 	EnvLogLevel         = "LOG_LEVEL"
 	// EnvAWSRegion is the region Lambda runs in; the home region's default.
 	EnvAWSRegion = "AWS_REGION"
@@ -35,7 +37,7 @@ var envFields = map[string]string{
 	EnvSubscriptions: FieldSubscriptions, EnvExclude: FieldExclude, EnvHomeRegion: FieldHomeRegion,
 	EnvRegions: FieldRegions, EnvTrailHealing: FieldTrailHealing, EnvTrailName: FieldTrailName,
 	EnvTrailLogGroupARN: FieldTrailLogGroupARN, EnvTrailLogsRoleARN: FieldTrailLogsRoleARN,
-	EnvSelfRoleARN: FieldSelfRoleARN, EnvNotify: FieldNotify, EnvLogLevel: FieldLogLevel,
+	EnvSelfRoleARN: FieldSelfRoleARN, EnvCentralRoleARN: FieldCentralRoleARN, EnvNotify: FieldNotify, EnvFindings: FieldFindings, EnvLogLevel: FieldLogLevel,
 	EnvAWSRegion: FieldHomeRegion,
 }
 
@@ -44,7 +46,7 @@ var envFields = map[string]string{
 func Vars() []string {
 	return []string{EnvBenchmark, EnvMode, EnvPatternProfile, EnvNamespace, EnvTopicName, EnvTopicKMSKey,
 		EnvSubscriptions, EnvExclude, EnvHomeRegion, EnvRegions, EnvTrailHealing, EnvTrailName,
-		EnvTrailLogGroupARN, EnvTrailLogsRoleARN, EnvSelfRoleARN, EnvNotify, EnvLogLevel}
+		EnvTrailLogGroupARN, EnvTrailLogsRoleARN, EnvSelfRoleARN, EnvCentralRoleARN, EnvNotify, EnvFindings, EnvLogLevel}
 }
 
 // EnvField returns the canonical field the variable v sets ("" if none).
@@ -72,7 +74,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TrailLogGroupARN: getenv(EnvTrailLogGroupARN),
 		TrailLogsRoleARN: getenv(EnvTrailLogsRoleARN),
 		SelfRoleARN:      getenv(EnvSelfRoleARN),
+		CentralRoleARN:   getenv(EnvCentralRoleARN),
 		Notify:           getenv(EnvNotify),
+		Findings:         getenv(EnvFindings),
 		LogLevel:         getenv(EnvLogLevel),
 	}
 	if strings.TrimSpace(in.HomeRegion) == "" {

@@ -71,6 +71,13 @@ func (b *builder) selfRoleARN(s string) string {
 	return b.checked(FieldSelfRoleARN, s, "", CheckRoleARN)
 }
 
+// centralRoleARN is the read-only role in an organization trail owner's
+// account that a member assumes to judge the central chain (none: members
+// report CENTRAL).
+func (b *builder) centralRoleARN(s string) string {
+	return b.checked(FieldCentralRoleARN, s, "", CheckRoleARN)
+}
+
 // checked applies check to the value of field unless it is blank and its
 // default is "" (optional fields).
 func (b *builder) checked(field, s, def string, check func(string) error) string {
@@ -237,4 +244,30 @@ func (b *builder) logLevel(s string) slog.Level {
 	}
 	b.fail(FieldLogLevel, "%q is not a level (allowed: DEBUG, INFO, WARN, ERROR)", clip(v))
 	return slog.LevelInfo
+}
+
+// Findings is where a run's verdicts are imported besides its report.
+type Findings string
+
+// Findings destinations.
+const (
+	FindingsSecurityHub Findings = "securityhub"
+	FindingsNone        Findings = "none"
+)
+
+// findings defaults to securityhub: a deployment puts its verdicts where
+// security teams triage, and a Region without Security Hub costs one
+// warning per run, never a failed run (pkg/findings). The CLI passes
+// "none" unless --findings asks for them.
+func (b *builder) findings(s string) Findings {
+	v, ok := b.value(FieldFindings, s, string(FindingsSecurityHub))
+	if !ok {
+		return ""
+	}
+	switch Findings(v) {
+	case FindingsSecurityHub, FindingsNone:
+		return Findings(v)
+	}
+	b.fail(FieldFindings, "%q is not allowed (allowed: securityhub, none)", clip(v))
+	return ""
 }

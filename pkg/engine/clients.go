@@ -25,8 +25,10 @@ type regional struct {
 // clientCache builds each region's clients on first use and keeps them, so
 // a run that touches 30 regions twice (observe, apply, observe again) builds
 // 30 sets of clients, not 90, and regions that are never touched cost
-// nothing. All clients share one aws.Config (credentials, retryer, HTTP
-// client and its connection pool); only the region differs.
+// nothing. All clients share one aws.Config (credentials, HTTP client and
+// its connection pool, and the retry policy New installs: each client
+// builds its own retryer, hence its own retry quota, from cfg.Retryer, as
+// the SDK does by default); only the region differs.
 type clientCache struct {
 	cfg aws.Config
 

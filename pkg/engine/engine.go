@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/watchkeeper/watchkeeper/pkg/apply"
@@ -46,16 +48,35 @@ type Options struct {
 	// Zero means apply's default.
 	Reserve time.Duration
 	// Finish is the time before the context's deadline by which the
-	// observation after apply must end, leaving the caller that long to
-	// publish and return the report (it should be shorter than Reserve).
-	// Zero means the observation may use the whole deadline.
+	// actions in flight and the observation after apply must end, leaving
+	// the caller that long to publish and return the report (it should be
+	// shorter than Reserve). Zero means they may use the whole deadline.
 	Finish time.Duration
+	// CentralRoleARN, if set, is a read-only IAM role in an organization
+	// trail owner's account. A member account assumes it (STS AssumeRole,
+	// through the SDK's stscreds provider, credentials cached and refreshed)
+	// and reads the organization trail, its log group's filters and alarms
+	// and their topics through it, so their controls are judged PASS or
+	// FAIL instead of CENTRAL. Nothing is ever written through it: apply
+	// uses only the run's own credentials, and the planner targets only
+	// this account's trails and log groups.
+	CentralRoleARN string
+	// Organization lists the organization's accounts (Organizations
+	// ListAccounts) and reports, per account, whether this account's
+	// organization trail covers it. For the management account or a
+	// CloudTrail delegated administrator.
+	Organization bool
 	// Concurrency bounds parallel API calls in inspect and apply; zero
 	// means their defaults.
 	Concurrency int
 	// Mode labels the report ("audit", "plan", "apply", "report"); it
 	// changes nothing else. "" means "apply" when Apply is set, else "plan".
 	Mode string
+	// RunTime is the longest one run may last: the Lambda function's
+	// timeout, or the CLI's --timeout. It sizes the SDK's retries
+	// (Retryer) when the aws.Config given to New has no Retryer; zero means
+	// DefaultRunTime. The deadline itself comes from Run's context.
+	RunTime time.Duration
 }
 
 // ErrInvalidOptions is wrapped by New's error when Options are unusable.
@@ -76,16 +97,26 @@ type Engine struct {
 	clients *clientCache
 	sts     *sts.Client
 	ec2     *ec2.Client
+	// central are the clients of the central role (nil without one).
+	central *clientCache
+	orgs    *organizations.Client // nil unless Options.Organization
 }
 
 // New validates opts and returns an Engine that talks to AWS through cfg.
 // It makes no API call: credentials are first used by Run.
+//
+// When cfg has no Retryer (as config.LoadDefaultConfig leaves it), every
+// client gets Retryer(opts.RunTime): the SDK's standard retryer sized for
+// the run. A caller that sets its own Retryer keeps it.
 func New(cfg aws.Config, opts Options) (*Engine, error) {
 	if opts.Plan.HomeRegion == "" {
 		opts.Plan.HomeRegion = cfg.Region
 	}
 	if err := validate(opts); err != nil {
 		return nil, err
+	}
+	if cfg.Retryer == nil {
+		cfg.Retryer = Retryer(opts.RunTime)
 	}
 	log := opts.Logger
 	if log == nil {
@@ -94,14 +125,30 @@ func New(cfg aws.Config, opts Options) (*Engine, error) {
 	// Global calls (STS, DescribeRegions) go to the home region, so a
 	// caller that pins --home-region never depends on the SDK's default.
 	home := opts.Plan.HomeRegion
-	return &Engine{
+	e := &Engine{
 		opts:    opts,
 		log:     log,
 		clients: newClientCache(cfg),
 		sts:     sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region = home }),
 		ec2:     ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = home }),
-	}, nil
+	}
+	if opts.CentralRoleARN != "" {
+		central := cfg.Copy()
+		central.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(e.sts, opts.CentralRoleARN,
+			func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = CentralSessionName }))
+		e.central = newClientCache(central)
+	}
+	if opts.Organization {
+		// Organizations has one endpoint per partition; the SDK resolves
+		// it from any Region.
+		e.orgs = organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Region = home })
+	}
+	return e, nil
 }
+
+// CentralSessionName is the role session name of the central role, so the
+// trail owner's CloudTrail names Watchkeeper's reads.
+const CentralSessionName = "watchkeeper-central-read"
 
 // validate checks the invariants of Options that are not user input: the
 // fields users set (benchmark id, exclusions, healing level, Region names)
@@ -127,6 +174,9 @@ func validate(o Options) error {
 	if o.Finish < 0 {
 		errs = append(errs, fmt.Errorf("finish %s is negative", o.Finish))
 	}
+	if o.RunTime < 0 {
+		errs = append(errs, fmt.Errorf("run time %s is negative", o.RunTime))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
@@ -149,8 +199,12 @@ func validate(o Options) error {
 // what it applied, with the first plan's verdicts and a warning, together
 // with an error wrapping ErrUnverified: the healing happened, only its
 // confirmation is missing, and the next run provides it.
+//
+// The observation after apply reuses what the first one proved and apply
+// cannot change (the caller's identity and the Region list, see proven),
+// so it re-reads only the trails, filters, alarms, topics and keys.
 func (e *Engine) Run(ctx context.Context) (report.Report, error) {
-	insp := e.inspector()
+	insp := e.inspector(newProven(e.sts, e.ec2))
 	req := inspect.Request{Regions: e.opts.Regions, HomeRegion: e.opts.Plan.HomeRegion}
 
 	snap, err := insp.Observe(ctx, req)
@@ -166,11 +220,13 @@ func (e *Engine) Run(ctx context.Context) (report.Report, error) {
 		return report.New(e.mode(), first), nil
 	}
 
-	res, applyErr := apply.Run(ctx, first.Actions, apply.Options{
+	applyCtx, reserve, cancelApply := e.applyDeadline(ctx)
+	defer cancelApply()
+	res, applyErr := apply.Run(applyCtx, first.Actions, apply.Options{
 		Clients:     e.applyClients,
 		Logger:      log,
 		Concurrency: e.opts.Concurrency,
-		Reserve:     e.opts.Reserve,
+		Reserve:     reserve,
 		// Defence in depth: even a planner bug cannot overwrite a filter
 		// or alarm Watchkeeper does not own.
 		OwnedPrefix: e.namePrefix(),
@@ -201,6 +257,30 @@ func (e *Engine) Run(ctx context.Context) (report.Report, error) {
 	return assemble(e.mode(), last, merge(res.Outcomes, last.Actions)), nil
 }
 
+// applyDeadline returns the context and reserve apply runs with. With a
+// deadline and Options.Finish, actions in flight end by the Finish point
+// too, not only the observation after apply: a call the SDK retries under
+// throttling may pause for up to RunTime/8 (RetryAttempts), longer than
+// Reserve, and an action started just before the Reserve point must not
+// run into the time the caller needs to publish and return. Actions still
+// stop starting at Reserve before the real deadline: the reserve is
+// shortened by Finish, as it is now measured from the earlier deadline.
+func (e *Engine) applyDeadline(ctx context.Context) (context.Context, time.Duration, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok || e.opts.Finish <= 0 {
+		return ctx, e.opts.Reserve, func() {}
+	}
+	reserve := e.opts.Reserve
+	if reserve == 0 {
+		reserve = apply.DefaultReserve
+	}
+	// apply reads 0 as its default, so at least 1ns: when Reserve is not
+	// longer than Finish, nothing starts after the Finish point.
+	reserve = max(reserve-e.opts.Finish, time.Nanosecond)
+	applyCtx, cancel := context.WithDeadline(ctx, d.Add(-e.opts.Finish))
+	return applyCtx, reserve, cancel
+}
+
 // mode is the report's Mode: Options.Mode, or "apply"/"plan" by Apply.
 func (e *Engine) mode() string {
 	switch {
@@ -222,13 +302,14 @@ func (e *Engine) namePrefix() string {
 	return plan.DefaultNamePrefix
 }
 
-// inspector builds an Inspector over the cached clients. It is cheap; a new
-// one per Run keeps Run free of state left by an earlier run.
-func (e *Engine) inspector() *inspect.Inspector {
-	return inspect.New(inspect.Options{
+// inspector builds an Inspector over the cached clients, reading identity
+// and Regions through known. It is cheap; a new one per Run keeps Run free
+// of state left by an earlier run.
+func (e *Engine) inspector(known *proven) *inspect.Inspector {
+	opts := inspect.Options{
 		Clients:      e.inspectClients,
-		Identity:     e.sts,
-		RegionLister: e.ec2,
+		Identity:     known,
+		RegionLister: known,
 		Logger:       e.log,
 		Concurrency:  e.opts.Concurrency,
 		NamePrefix:   e.opts.Plan.NamePrefix,
@@ -240,7 +321,21 @@ func (e *Engine) inspector() *inspect.Inspector {
 		// Watchkeeper's own alarms there would not notify, judged by the
 		// planner's own alarm verdict.
 		AlarmNotifies: plan.AlarmNotifies(e.opts.Plan),
-	})
+	}
+	if e.central != nil {
+		opts.Central, opts.CentralRole = e.centralClients, e.opts.CentralRoleARN
+	}
+	if e.orgs != nil {
+		opts.Organization = e.orgs
+	}
+	return inspect.New(opts)
+}
+
+// centralClients are the central role's readers: inspect takes only the
+// read interfaces, and apply is never handed these clients.
+func (e *Engine) centralClients(region string) inspect.Clients {
+	c := e.central.get(region)
+	return inspect.Clients{CloudTrail: c.cloudTrail, Logs: c.logs, CloudWatch: c.cloudWatch, SNS: c.sns, KMS: c.kms}
 }
 
 func (e *Engine) inspectClients(region string) inspect.Clients {

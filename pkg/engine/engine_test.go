@@ -37,6 +37,9 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{name: "valid", mutate: func(*engine.Options) {}, ok: true},
 		{name: "nil regions mean every enabled region", mutate: func(o *engine.Options) { o.Regions = nil }, ok: true},
+		{name: "central role and organization listing", mutate: func(o *engine.Options) {
+			o.CentralRoleARN, o.Organization = "arn:aws:iam::999988887777:role/watchkeeper-central-read", true
+		}, ok: true},
 		{name: "no benchmark", mutate: func(o *engine.Options) { o.Plan.Benchmark = catalog.Benchmark{} }},
 		{name: "no home region anywhere", mutate: func(*engine.Options) {}, cfg: func(c aws.Config) aws.Config { c.Region = ""; return c }},
 		{name: "home region from options", mutate: func(o *engine.Options) { o.Plan.HomeRegion = "eu-west-1" }, cfg: func(c aws.Config) aws.Config { c.Region = ""; return c }, ok: true},
@@ -47,6 +50,7 @@ func TestNewValidates(t *testing.T) {
 		{name: "negative concurrency", mutate: func(o *engine.Options) { o.Concurrency = -1 }},
 		{name: "negative reserve", mutate: func(o *engine.Options) { o.Reserve = -1 }},
 		{name: "negative finish", mutate: func(o *engine.Options) { o.Finish = -1 }},
+		{name: "negative run time", mutate: func(o *engine.Options) { o.RunTime = -1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := valid()
@@ -245,5 +249,67 @@ func TestRunReportsUnverifiedHealing(t *testing.T) {
 	}
 	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.HasPrefix(w, "healing not verified") }) {
 		t.Errorf("no warning that healing was not verified: %q", rep.Warnings)
+	}
+}
+
+// stallWrites holds every PutMetricFilter until the request's context
+// ends: an action that never completes, as one retried under throttling
+// for longer than the reserve would.
+type stallWrites struct{ next http.RoundTripper }
+
+func (s stallWrites) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".PutMetricFilter") {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	return s.next.RoundTrip(r)
+}
+
+// TestRunEndsActionsInFlightByFinish: an action still in flight when the
+// deadline nears is cut at Options.Finish before it, not at the deadline,
+// so Run returns with Finish left for the caller to publish, and reports
+// the cut action as failed by the deadline, retryable.
+func TestRunEndsActionsInFlightByFinish(t *testing.T) {
+	srv := moto.Start(t)
+	if _, err := world.New(srv.Config).Trail(t.Context(), world.TrailSpec{Name: "main", HomeRegion: home, LogGroupName: "/ct/main"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := srv.Config(home)
+	cfg.HTTPClient = &http.Client{Transport: stallWrites{next: http.DefaultTransport}}
+	const finish = 3 * time.Second
+	opts := engine.Options{
+		Plan:    plan.Options{Benchmark: catalog.Default()},
+		Regions: []string{home}, Reserve: 4 * time.Second, Finish: finish,
+	}
+	// A report-only run first, so moto's first answers (slow while it loads
+	// its backends) do not eat into the deadline below.
+	if e, err := engine.New(cfg, opts); err != nil {
+		t.Fatal(err)
+	} else if _, err := e.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	opts.Apply = true
+	e, err := engine.New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Second)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	rep, err := e.Run(ctx)
+	if !errors.Is(err, engine.ErrUnverified) {
+		t.Errorf("Run error = %v, want ErrUnverified (nothing left to re-observe with)", err)
+	}
+	if left := time.Until(deadline); left < finish-time.Second {
+		t.Errorf("Run returned %s before the deadline, want about %s left to publish", left.Round(time.Millisecond), finish)
+	}
+	cut := 0
+	for _, a := range rep.Actions {
+		if a.Action == "PutMetricFilter" && a.Status == report.StatusFailed && a.Retryable && a.ErrorClass == "deadline" {
+			cut++
+		}
+	}
+	if cut == 0 {
+		t.Errorf("no PutMetricFilter reported failed by the deadline: %+v", rep.Actions)
 	}
 }

@@ -61,7 +61,7 @@ func assemble(mode string, verdict plan.Plan, lines []entry) report.Report {
 	r := report.New(mode, plan.Plan{
 		Account: verdict.Account, Benchmark: verdict.Benchmark, HomeRegion: verdict.HomeRegion,
 		Controls: verdict.Controls, Regions: verdict.Regions, Warnings: verdict.Warnings,
-		TopicARN: verdict.TopicARN, LogGroup: verdict.LogGroup,
+		TopicARN: verdict.TopicARN, LogGroup: verdict.LogGroup, Organization: verdict.Organization,
 	})
 	for _, l := range lines {
 		r.Record(l.action, l.outcome)

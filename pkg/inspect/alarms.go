@@ -18,7 +18,7 @@ func (o *observation) readAlarms(ctx context.Context) {
 		if lg.Error != "" || !lg.Exists {
 			continue
 		}
-		ra := o.ownAlarms[lg.Region]
+		ra := o.ownAlarms[scope{lg.Account, lg.Region}]
 		if ra.err != nil {
 			lg.Error = "describe alarms: " + cause(ra.err)
 			continue
@@ -46,7 +46,7 @@ func (o *observation) readAlarms(ctx context.Context) {
 		if lg.Error != "" || !lg.Exists {
 			continue
 		}
-		own := o.ownAlarms[lg.Region].alarms
+		own := o.ownAlarms[scope{lg.Account, lg.Region}].alarms
 		for _, m := range o.relevantMetrics(lg) {
 			if o.ownAlarmsFail(m, own, topic) {
 				o.lookUpMetric(ctx, &wg, topicsWG, m.key)
@@ -78,16 +78,17 @@ func (o *observation) listRegionAlarms(ctx context.Context) {
 		if lg.Error != "" || !lg.Exists {
 			continue
 		}
-		if _, listed := o.allAlarms[lg.Region]; listed {
+		sc := scope{lg.Account, lg.Region}
+		if _, listed := o.allAlarms[sc]; listed {
 			continue
 		}
-		if slices.ContainsFunc(o.relevantMetrics(lg), func(m metricRef) bool { return !o.notified(m, lg.Region, topic) }) {
+		if slices.ContainsFunc(o.relevantMetrics(lg), func(m metricRef) bool { return !o.notified(m, sc, topic) }) {
 			ra := &regionAlarms{}
-			o.allAlarms[lg.Region] = ra
+			o.allAlarms[sc] = ra
 			wg.Go(func() {
-				o.describeAlarms(ctx, lg.Region, "", ra)
+				o.describeAlarms(ctx, sc, "", ra)
 				for _, a := range ra.alarms {
-					if o.watchesRelevant(a) {
+					if o.watchesRelevant(a, sc.account) {
 						o.topicsOf(ctx, topicsWG, a)
 					}
 				}

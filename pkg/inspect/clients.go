@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -60,7 +61,14 @@ type RegionLister interface {
 	DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
 }
 
+// OrgLister lists the accounts of the caller's organization: the trail
+// owner's run reports which of them its organization trail covers.
+type OrgLister interface {
+	ListAccounts(ctx context.Context, in *organizations.ListAccountsInput, opts ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error)
+}
+
 var (
+	_ OrgLister      = (*organizations.Client)(nil)
 	_ TrailReader    = (*cloudtrail.Client)(nil)
 	_ LogsReader     = (*cloudwatchlogs.Client)(nil)
 	_ AlarmReader    = (*cloudwatch.Client)(nil)
@@ -96,6 +104,20 @@ var ReadActions = []string{
 	"sns:GetTopicAttributes",
 	"sns:ListSubscriptionsByTopic",
 }
+
+// OrganizationActions are the IAM actions the inspector calls only when it
+// lists the organization's accounts (Options.Organization): granted in the
+// management or delegated administrator account that runs with
+// --organization, and nowhere else. ListAccounts may be called only from
+// the management account or a delegated administrator (Organizations API
+// reference, ListAccounts).
+var OrganizationActions = []string{"organizations:ListAccounts"}
+
+// CentralActions are the IAM actions a member account needs when a central
+// role is configured: sts:AssumeRole on that role. Through the role the
+// inspector calls only ReadActions, which the role must grant in the trail
+// owner's account.
+var CentralActions = []string{"sts:AssumeRole"}
 
 // SDKClients returns a Clients factory backed by real SDK clients built from
 // cfg with the region overridden. Clients are built once per region and

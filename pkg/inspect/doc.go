@@ -61,6 +61,18 @@
 // alarms fail and other alarms on their metrics, their topics and keys
 // must be read.
 //
+// Organizations. A member account's DescribeTrails shows its organization's
+// organization trail, owned by the management account (or a delegated
+// administrator) and delivering to a log group there (CloudTrail User
+// Guide, "Creating a trail for an organization"); the member cannot read
+// that trail's status, selectors or log group, and records why. With
+// Options.Central (a read-only role assumed in the owner's account), the
+// trail, its log group's filters and alarms, and the topics and keys of
+// that account are read through the role instead, listings keyed by
+// account and Region; nothing else of another account is read, and the
+// role's clients are readers only. Options.Organization lists the
+// organization's accounts (ListAccounts, paginated) in the first stage.
+//
 // Failures narrower than the whole account are recorded in the Snapshot
 // with their cause (Region.Error, Trail.StatusError, LogGroup.Error,
 // Topic.Error, TopicKey.Error); Observe fails only when nothing can be

@@ -65,6 +65,18 @@ type Options struct {
 	// from one goroutine, once the topics its own alarms notify have been
 	// read (concurrent observations may call it concurrently).
 	AlarmNotifies func(a account.Alarm, t account.MetricTransformation, topic func(arn string) (account.Topic, bool)) bool
+	// Organization, if set, lists the organization's accounts
+	// (paginated) in the first stage; the snapshot then carries them
+	// (Snapshot.Organization). Nil lists nothing.
+	Organization OrgLister
+	// Central returns readers in the account of CentralRole, a read-only
+	// role in an organization trail owner's account (STS AssumeRole). With
+	// it, an organization trail of that account, its log group's filters
+	// and alarms, and the topics and keys they name in that account are
+	// read through it, so the planner judges the central chain for real.
+	// Nil, or CentralRole "", reads nothing of another account.
+	Central     func(region string) Clients
+	CentralRole string
 	// Concurrency bounds in-flight API calls; 0 means DefaultConcurrency.
 	// A full audit finishes in a fixed number of round trips only while
 	// Concurrency is at least the number of concurrent calls of a stage:
@@ -140,8 +152,8 @@ func (in *Inspector) Observe(ctx context.Context, req Request) (account.Snapshot
 		trails:    map[string]*account.Trail{},
 		logGroups: map[string]*account.LogGroup{},
 		topics:    map[string]*account.Topic{},
-		ownAlarms: map[string]*regionAlarms{},
-		allAlarms: map[string]*regionAlarms{},
+		ownAlarms: map[scope]*regionAlarms{},
+		allAlarms: map[scope]*regionAlarms{},
 		forMetric: map[metricKey]*metricAlarms{},
 		relevant:  map[string][]metricRef{},
 	}
@@ -164,18 +176,21 @@ type observation struct {
 
 	account   string
 	partition string
+	// central is the account of Options.CentralRole ("" when none).
+	central string
+	org     *account.Organization
 
 	mu        sync.Mutex
 	trails    map[string]*account.Trail    // by ARN
 	logGroups map[string]*account.LogGroup // by ARN
 	topics    map[string]*account.Topic    // by ARN
-	ownAlarms map[string]*regionAlarms
+	ownAlarms map[scope]*regionAlarms      // by account and Region
 	// topicsWG waits for topic reads, which stages start as they find
 	// topics and which run concurrently with the stage that found them.
 	topicsWG sync.WaitGroup
 	// allAlarms are every metric alarm of a Region, listed only where a
 	// relevant metric has no notifying alarm otherwise (stage 5).
-	allAlarms map[string]*regionAlarms
+	allAlarms map[scope]*regionAlarms
 	forMetric map[metricKey]*metricAlarms
 	relevant  map[string][]metricRef // by log group ARN, see relevantMetrics
 }
@@ -185,7 +200,11 @@ type regionAlarms struct {
 	err    error
 }
 
-type metricKey struct{ region, name, namespace string }
+// scope is where a listing is made: an account (the caller's, or the
+// central role's) and a Region.
+type scope struct{ account, region string }
+
+type metricKey struct{ account, region, name, namespace string }
 
 type metricAlarms struct {
 	alarms []account.Alarm
@@ -252,11 +271,17 @@ func (o *observation) identify(ctx context.Context) ([]account.Region, account.R
 		})
 	})
 	wg.Go(func() { homeTrails = o.describeTrails(ctx, &home) })
+	if lister := o.in.opts.Organization; lister != nil {
+		wg.Go(func() { o.org = o.listAccounts(ctx, lister) })
+	}
 	wg.Wait()
 	if identErr != nil {
 		return nil, home, nil, fmt.Errorf("get caller identity: %w", identErr)
 	}
 	o.account = aws.ToString(ident.Account)
+	if role, err := arn.Parse(o.in.opts.CentralRole); err == nil && o.in.opts.Central != nil && role.AccountID != o.account {
+		o.central = role.AccountID
+	}
 	caller, _ := arn.Parse(aws.ToString(ident.Arn)) // the zero ARN when malformed
 	o.partition = caller.Partition
 	if o.partition == "" {
@@ -325,7 +350,7 @@ func (o *observation) readCandidates(ctx context.Context, wg, topicsWG *sync.Wai
 		if t.LogGroupARN == "" && !t.IsMultiRegion {
 			continue
 		}
-		if t.OwnerAccount != o.account {
+		if t.OwnerAccount != o.account && !o.readable(t.OwnerAccount) {
 			why := fmt.Sprintf("trail belongs to account %s, not the caller's account %s; it can be read only there", t.OwnerAccount, o.account)
 			if t.IsOrganizationTrail {
 				why = fmt.Sprintf("organization trail owned by account %s (the caller is %s); its status and selectors can be read only in the owner account", t.OwnerAccount, o.account)
@@ -345,12 +370,14 @@ func (o *observation) readCandidates(ctx context.Context, wg, topicsWG *sync.Wai
 		if lg.Error != "" {
 			continue
 		}
-		o.configuredTopic(ctx, topicsWG, lg.Region)
+		if lg.Account == o.account {
+			o.configuredTopic(ctx, topicsWG, lg.Region)
+		}
 		wg.Go(func() { o.metricFilters(ctx, lg) })
-		if _, ok := o.ownAlarms[lg.Region]; !ok {
+		if sc := (scope{lg.Account, lg.Region}); o.ownAlarms[sc] == nil {
 			ra := &regionAlarms{}
-			o.ownAlarms[lg.Region] = ra
-			wg.Go(func() { o.describeOwnAlarms(ctx, lg.Region, ra) })
+			o.ownAlarms[sc] = ra
+			wg.Go(func() { o.describeOwnAlarms(ctx, sc, ra) })
 		}
 	}
 }
@@ -440,14 +467,33 @@ func (o *observation) selectRegions(out *ec2.DescribeRegionsOutput, listErr erro
 	return regions, nil
 }
 
+// readable reports whether resources of account acct are read: the
+// caller's own, and the central role's account.
+func (o *observation) readable(acct string) bool {
+	return acct == o.account || (acct != "" && acct == o.central)
+}
+
+// clients returns the readers for a resource of account acct in region:
+// the central role's when acct is its account, else the caller's.
+func (o *observation) clients(acct, region string) Clients {
+	if acct != o.account && acct != "" && acct == o.central {
+		return o.in.opts.Central(region)
+	}
+	return o.in.opts.Clients(region)
+}
+
 func (o *observation) snapshot(regions []account.Region) account.Snapshot {
 	s := account.Snapshot{
-		Account:   o.account,
-		Partition: o.partition,
-		Regions:   regions,
-		Trails:    make([]account.Trail, 0, len(o.trails)),
-		LogGroups: make(map[string]account.LogGroup, len(o.logGroups)),
-		Topics:    make(map[string]account.Topic, len(o.topics)),
+		Account:      o.account,
+		Partition:    o.partition,
+		Organization: o.org,
+		Regions:      regions,
+		Trails:       make([]account.Trail, 0, len(o.trails)),
+		LogGroups:    make(map[string]account.LogGroup, len(o.logGroups)),
+		Topics:       make(map[string]account.Topic, len(o.topics)),
+	}
+	if o.central != "" {
+		s.CentralRole, s.CentralAccount = o.in.opts.CentralRole, o.central
 	}
 	for i := range s.Regions {
 		if s.Regions[i].TrailARNs == nil {

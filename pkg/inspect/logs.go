@@ -37,7 +37,7 @@ func (o *observation) addLogGroup(groupARN string) *account.LogGroup {
 	switch {
 	case !ok || name == "" || lg.Region == "":
 		lg.Error = fmt.Sprintf("malformed CloudWatch Logs log group ARN %q", groupARN)
-	case lg.Account != o.account:
+	case !o.readable(lg.Account):
 		lg.Error = fmt.Sprintf("log group is in account %s, not the caller's account %s: the monitoring controls must be enforced in account %s", lg.Account, o.account, lg.Account)
 	}
 	lg.Name = name
@@ -47,7 +47,7 @@ func (o *observation) addLogGroup(groupARN string) *account.LogGroup {
 
 // metricFilters reads every metric filter on lg (paginated).
 func (o *observation) metricFilters(ctx context.Context, lg *account.LogGroup) {
-	p := cloudwatchlogs.NewDescribeMetricFiltersPaginator(o.in.opts.Clients(lg.Region).Logs,
+	p := cloudwatchlogs.NewDescribeMetricFiltersPaginator(o.clients(lg.Account, lg.Region).Logs,
 		&cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(lg.Name)})
 	var filters []account.MetricFilter
 	for p.HasMorePages() {
@@ -94,13 +94,14 @@ func (o *observation) metricFilters(ctx context.Context, lg *account.LogGroup) {
 
 // describeOwnAlarms reads every alarm named with Watchkeeper's prefix in
 // region (paginated): one listing per region, whatever else is there.
-func (o *observation) describeOwnAlarms(ctx context.Context, region string, ra *regionAlarms) {
-	o.describeAlarms(ctx, region, o.in.opts.NamePrefix, ra)
+func (o *observation) describeOwnAlarms(ctx context.Context, sc scope, ra *regionAlarms) {
+	o.describeAlarms(ctx, sc, o.in.opts.NamePrefix, ra)
 }
 
 // describeAlarms reads every metric alarm in region whose name starts with
 // prefix ("" for all), paginated.
-func (o *observation) describeAlarms(ctx context.Context, region, prefix string, ra *regionAlarms) {
+func (o *observation) describeAlarms(ctx context.Context, sc scope, prefix string, ra *regionAlarms) {
+	region := sc.region
 	in := &cloudwatch.DescribeAlarmsInput{
 		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
 		MaxRecords: aws.Int32(100),
@@ -108,7 +109,7 @@ func (o *observation) describeAlarms(ctx context.Context, region, prefix string,
 	if prefix != "" {
 		in.AlarmNamePrefix = aws.String(prefix)
 	}
-	p := cloudwatch.NewDescribeAlarmsPaginator(o.in.opts.Clients(region).CloudWatch, in)
+	p := cloudwatch.NewDescribeAlarmsPaginator(o.clients(sc.account, region).CloudWatch, in)
 	for p.HasMorePages() {
 		var out *cloudwatch.DescribeAlarmsOutput
 		err := o.call(ctx, func() (err error) {
@@ -130,7 +131,7 @@ func (o *observation) describeAlarms(ctx context.Context, region, prefix string,
 func (o *observation) alarmsForMetric(ctx context.Context, mk metricKey, ma *metricAlarms) {
 	var out *cloudwatch.DescribeAlarmsForMetricOutput
 	err := o.call(ctx, func() (err error) {
-		out, err = o.in.opts.Clients(mk.region).CloudWatch.DescribeAlarmsForMetric(ctx, &cloudwatch.DescribeAlarmsForMetricInput{
+		out, err = o.clients(mk.account, mk.region).CloudWatch.DescribeAlarmsForMetric(ctx, &cloudwatch.DescribeAlarmsForMetricInput{
 			MetricName: aws.String(mk.name),
 			Namespace:  aws.String(mk.namespace),
 		})
@@ -168,7 +169,7 @@ func (o *observation) relevantMetrics(lg *account.LogGroup) []metricRef {
 			if mt.MetricName == "" {
 				continue
 			}
-			k := metricKey{region: lg.Region, name: mt.MetricName, namespace: mt.MetricNamespace}
+			k := metricKey{account: lg.Account, region: lg.Region, name: mt.MetricName, namespace: mt.MetricNamespace}
 			i := slices.IndexFunc(refs, func(r metricRef) bool { return r.key == k })
 			if i < 0 {
 				i = len(refs)
@@ -214,13 +215,13 @@ func (o *observation) ownAlarmsFail(m metricRef, own []account.Alarm, topic func
 
 // notified reports whether, for every transformation feeding m, some alarm
 // found so far on m's name and namespace (own, or by metric) notifies.
-func (o *observation) notified(m metricRef, region string, topic func(arn string) (account.Topic, bool)) bool {
+func (o *observation) notified(m metricRef, sc scope, topic func(arn string) (account.Topic, bool)) bool {
 	notifies := o.in.opts.AlarmNotifies
 	if notifies == nil {
 		return false
 	}
 	var alarms []account.Alarm
-	if ra := o.ownAlarms[region]; ra != nil {
+	if ra := o.ownAlarms[sc]; ra != nil {
 		alarms = append(alarms, ra.alarms...)
 	}
 	if ma, ok := o.forMetric[m.key]; ok {
@@ -233,11 +234,11 @@ func (o *observation) notified(m metricRef, region string, topic func(arn string
 	})
 }
 
-// watchesRelevant reports whether a names a relevant metric of some log
-// group in its Region (whatever its dimensions).
-func (o *observation) watchesRelevant(a account.Alarm) bool {
+// watchesRelevant reports whether a, listed in acct, names a relevant
+// metric of some log group of acct in its Region (whatever its dimensions).
+func (o *observation) watchesRelevant(a account.Alarm, acct string) bool {
 	for _, lg := range o.logGroups {
-		if lg.Region != a.Region || lg.Error != "" || !lg.Exists {
+		if lg.Region != a.Region || lg.Account != acct || lg.Error != "" || !lg.Exists {
 			continue
 		}
 		if slices.ContainsFunc(o.relevantMetrics(lg), func(m metricRef) bool {
@@ -277,18 +278,19 @@ func (o *observation) assembleAlarms(lg *account.LogGroup) {
 		return
 	}
 	byARN := map[string]account.Alarm{}
-	if ra := o.ownAlarms[lg.Region]; ra != nil {
+	sc := scope{lg.Account, lg.Region}
+	if ra := o.ownAlarms[sc]; ra != nil {
 		for _, a := range ra.alarms {
 			byARN[a.ARN+"\x00"+a.Name] = a
 		}
 	}
 	var errs []string
-	if ra := o.allAlarms[lg.Region]; ra != nil {
+	if ra := o.allAlarms[sc]; ra != nil {
 		if ra.err != nil {
 			errs = append(errs, "describe alarms: "+cause(ra.err))
 		}
 		for _, a := range ra.alarms {
-			if o.watchesRelevant(a) {
+			if o.watchesRelevant(a, lg.Account) {
 				byARN[a.ARN+"\x00"+a.Name] = a
 			}
 		}

@@ -67,7 +67,7 @@ func (o *observation) fillTopic(ctx context.Context, t *account.Topic) {
 		t.Error = fmt.Sprintf("malformed SNS topic ARN %q", t.ARN)
 		return
 	}
-	c := o.in.opts.Clients(t.Region).SNS
+	c := o.clients(t.Account, t.Region).SNS
 	var (
 		attrs            *sns.GetTopicAttributesOutput
 		attrErr, subsErr error
@@ -151,8 +151,8 @@ func (o *observation) topicKey(ctx context.Context, t *account.Topic) *account.T
 	// KMS developer guide, "Aliases in AWS KMS"), whose policies cannot be
 	// changed to admit CloudWatch: their policy is not read.
 	k.AWSManaged = strings.HasPrefix(resource, "alias/aws/")
-	crossAccount := keyAccount != o.account
-	c := o.in.opts.Clients(region).KMS
+	crossAccount := !o.readable(keyAccount)
+	c := o.clients(keyAccount, region).KMS
 
 	var (
 		meta            *kms.DescribeKeyOutput

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/watchkeeper/watchkeeper/pkg/account"
 )
 
@@ -72,7 +73,7 @@ func convertTrail(ct cttypes.Trail) account.Trail {
 func (o *observation) trailStatus(ctx context.Context, t *account.Trail) {
 	var out *cloudtrail.GetTrailStatusOutput
 	err := o.call(ctx, func() (err error) {
-		out, err = o.in.opts.Clients(t.HomeRegion).CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(t.ARN)})
+		out, err = o.clients(t.OwnerAccount, t.HomeRegion).CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(t.ARN)})
 		return err
 	})
 	if err != nil {
@@ -93,7 +94,7 @@ func (o *observation) trailStatus(ctx context.Context, t *account.Trail) {
 func (o *observation) trailSelectors(ctx context.Context, t *account.Trail) {
 	var out *cloudtrail.GetEventSelectorsOutput
 	err := o.call(ctx, func() (err error) {
-		out, err = o.in.opts.Clients(t.HomeRegion).CloudTrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(t.ARN)})
+		out, err = o.clients(t.OwnerAccount, t.HomeRegion).CloudTrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(t.ARN)})
 		return err
 	})
 	if err != nil {
@@ -137,4 +138,31 @@ func convertSelectors(out *cloudtrail.GetEventSelectorsOutput) *account.Selector
 		s.Advanced = append(s.Advanced, a)
 	}
 	return s
+}
+
+// listAccounts lists the organization's accounts (paginated), sorted by
+// ID. A failure is recorded, not returned: the account itself can still be
+// judged.
+func (o *observation) listAccounts(ctx context.Context, lister OrgLister) *account.Organization {
+	org := &account.Organization{Accounts: []account.OrgAccount{}}
+	p := organizations.NewListAccountsPaginator(lister, &organizations.ListAccountsInput{})
+	for p.HasMorePages() {
+		var out *organizations.ListAccountsOutput
+		err := o.call(ctx, func() (err error) {
+			out, err = p.NextPage(ctx)
+			return err
+		})
+		if err != nil {
+			org.Error = "list accounts: " + cause(err)
+			o.in.log.Warn("organization not listed", "error", org.Error)
+			return org
+		}
+		for _, a := range out.Accounts {
+			org.Accounts = append(org.Accounts, account.OrgAccount{
+				ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), Status: string(a.Status),
+			})
+		}
+	}
+	slices.SortFunc(org.Accounts, func(a, b account.OrgAccount) int { return strings.Compare(a.ID, b.ID) })
+	return org
 }

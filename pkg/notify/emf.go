@@ -9,6 +9,20 @@ import (
 // metrics (distinct from the benchmark's metric-filter namespace).
 const MetricNamespace = "Watchkeeper"
 
+// The heartbeat: a run that evaluated the account to the end
+// (Run.Succeeded) publishes HeartbeatMetric = 1 with the one dimension
+// HeartbeatDimension (the account id), and a run that did not publishes
+// nothing. The stack's dead man's switch alarm (infra/selfwatch.go) treats
+// missing data as breaching, so it fires when no successful run happened
+// for 26 hours, whatever stopped them: a disabled schedule, a function
+// that cannot start, runs that fail. The dimension is the account, not
+// the benchmark, so the alarm does not depend on how the benchmark id is
+// spelled.
+const (
+	HeartbeatMetric    = "Heartbeat"
+	HeartbeatDimension = "Account"
+)
+
 // EMF returns one CloudWatch Embedded Metric Format document (a single JSON
 // line, no trailing newline) for run, timestamped now. Lambda sends stdout
 // to CloudWatch Logs, which extracts the metrics. The format: a root
@@ -48,6 +62,15 @@ func EMF(run Run, now time.Time) []byte {
 		Compliant:       compliant,
 		RunDuration:     run.Duration.Milliseconds(),
 	}
+	if run.Succeeded && doc.Account != "" {
+		one := 1
+		doc.Heartbeat = &one
+		doc.AWS.CloudWatchMetrics = append(doc.AWS.CloudWatchMetrics, emfDirective{
+			Namespace:  MetricNamespace,
+			Dimensions: [][]string{{HeartbeatDimension}},
+			Metrics:    []emfMetric{{HeartbeatMetric, "Count"}},
+		})
+	}
 	if doc.Trigger == "" {
 		doc.Trigger = "unknown"
 	}
@@ -74,6 +97,7 @@ type emfDoc struct {
 	ActionsSkipped  int     `json:"ActionsSkipped"`
 	Compliant       int     `json:"Compliant"`
 	RunDuration     int64   `json:"RunDuration"`
+	Heartbeat       *int    `json:"Heartbeat,omitempty"`
 }
 
 type emfMeta struct {

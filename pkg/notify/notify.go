@@ -17,6 +17,7 @@ import (
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/pkg/region"
 	"github.com/watchkeeper/watchkeeper/pkg/report"
+	"github.com/watchkeeper/watchkeeper/pkg/selfwatch"
 	"github.com/watchkeeper/watchkeeper/pkg/trigger"
 )
 
@@ -28,6 +29,18 @@ type Run struct {
 	// Subscriptions are the configured endpoints, used to tell people which
 	// subscriptions wait for confirmation after Watchkeeper subscribed them.
 	Subscriptions []plan.Endpoint
+	// Succeeded is set when the run evaluated the account to the end (its
+	// report is final, or only its verification ran out of time). Only
+	// such a run beats the heartbeat (EMF), which the 26-hour dead man's
+	// switch alarm watches.
+	Succeeded bool
+	// Self is the run's check of Watchkeeper's own rules (pkg/selfwatch).
+	Self []selfwatch.Rule
+	// Events are the drift events of a batch (the SQS drift queue) that this
+	// one run answers, in delivery order; Trigger is then one of them. With
+	// more than one, the summary names the batch as the trigger and lists
+	// every event (caller, call, resource) at its end.
+	Events []trigger.Trigger
 }
 
 // Counts are the figures a run is judged by.
@@ -75,6 +88,27 @@ func ShouldPublish(r report.Report) bool {
 	return c.ActionsApplied > 0 || c.ActionsFailed > 0 || c.ActionsSkipped > 0 || !r.Compliant
 }
 
+// ShouldPublishRun is ShouldPublish for a whole run: a change to
+// Watchkeeper itself, or an own rule this run restored or could not keep
+// enabled, is worth a message even when every control passes, because it
+// shows in no control.
+func ShouldPublishRun(run Run) bool {
+	if ShouldPublish(run.Report) || run.Trigger.SelfWatch() {
+		return true
+	}
+	for _, e := range run.Events {
+		if e.SelfWatch() {
+			return true
+		}
+	}
+	for _, r := range run.Self {
+		if r.Status != selfwatch.Enabled {
+			return true
+		}
+	}
+	return false
+}
+
 // maxSubject is SNS's limit on Subject (Publish API reference: "must be
 // ASCII text ... no line breaks or control characters ... less than 100
 // characters").
@@ -90,6 +124,8 @@ func Subject(run Run) string {
 	c := Count(r)
 	var s string
 	switch {
+	case run.Trigger.SelfWatch():
+		s = fmt.Sprintf("Watchkeeper itself was changed in %s: %s", r.Account, run.Trigger.Call.Name)
 	case r.Compliant && c.ActionsApplied > 0:
 		s = fmt.Sprintf("Watchkeeper healed %d item(s) in %s; compliant", c.ActionsApplied, r.Account)
 	case r.Compliant:
@@ -114,9 +150,20 @@ func Message(run Run) string {
 	line("Benchmark:  %s", r.Benchmark)
 	line("Home:       %s", r.HomeRegion)
 	line("Mode:       %s", r.Mode)
-	line("Trigger:    %s", describe(t))
-	if t.Kind == trigger.Drift {
+	batch := len(run.Events) > 1
+	if batch {
+		line("Trigger:    %d drift events, answered by this one run (listed at the end)", len(run.Events))
+		if first, last := timeSpan(run.Events); !first.IsZero() {
+			line("At:         %s to %s", first.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))
+		}
+	} else {
+		line("Trigger:    %s", describe(t))
+	}
+	if t.Kind == trigger.Drift && !batch {
 		line("Caused by:  %s", actor(t.Actor))
+		if t.Change != "" {
+			line("Changed:    %s", field(t.Change))
+		}
 		if !t.Time.IsZero() {
 			line("At:         %s", t.Time.UTC().Format(time.RFC3339))
 		}
@@ -130,6 +177,9 @@ func Message(run Run) string {
 	}
 
 	drifted, restored, person := actionLines(r)
+	selfRestored, selfPerson := selfLines(run)
+	restored = append(restored, selfRestored...)
+	person = append(selfPerson, person...)
 	person = append(person, confirmations(run)...)
 	for _, ctl := range r.Controls {
 		if ctl.Status == plan.StatusFail || ctl.Status == plan.StatusError {
@@ -137,7 +187,9 @@ func Message(run Run) string {
 		}
 	}
 	for _, reg := range r.Regions {
-		if reg.Status != plan.StatusPass {
+		// A CENTRAL Region is covered by the organization's trail, which
+		// its owner watches: nothing for this account's person to do.
+		if reg.Status != plan.StatusPass && reg.Status != plan.StatusCentral {
 			person = append(person, fmt.Sprintf("region %s %s: %s", field(reg.Region), reg.Status, field(strings.Join(reg.Reasons, "; "))))
 		}
 	}
@@ -148,7 +200,84 @@ func Message(run Run) string {
 	if n := notes(r.Warnings); len(n) > 0 {
 		section(&b, "Notes (shortened; the run's JSON report has the full text)", n, "")
 	}
+	if batch {
+		eventList(&b, run.Events)
+	}
 	return b.String()
+}
+
+// maxEventBytes bounds the event list of a batch's summary. Every other
+// section has its own bound (maxItems lines of at most maxLine bytes), so
+// with this one the message stays under SNS's 256 KB limit (Publish API
+// reference, Message). About 500 typical events fit; past the bound the
+// rest are counted, and every event is in the function's log.
+const maxEventBytes = 96 << 10
+
+// eventList names every event of a batch, one line each: call, caller,
+// resources and Region, in delivery order.
+func eventList(b *strings.Builder, events []trigger.Trigger) {
+	fmt.Fprintf(b, "\nEvents (%d):\n", len(events))
+	used := 0
+	for i, t := range events {
+		d := describe(t)
+		if t.Change != "" {
+			d += ": " + field(t.Change)
+		}
+		l := "  - " + oneLine(d) + "\n"
+		if used+len(l) > maxEventBytes {
+			fmt.Fprintf(b, "  ... and %d more (every event is in the function's logs)\n", len(events)-i)
+			return
+		}
+		used += len(l)
+		b.WriteString(l)
+	}
+}
+
+// timeSpan returns the earliest and latest event times (zero if none has one).
+func timeSpan(events []trigger.Trigger) (first, last time.Time) {
+	for _, t := range events {
+		if t.Time.IsZero() {
+			continue
+		}
+		if first.IsZero() || t.Time.Before(first) {
+			first = t.Time
+		}
+		if t.Time.After(last) {
+			last = t.Time
+		}
+	}
+	return first, last
+}
+
+// selfLines sorts the run's check of Watchkeeper's own rules, and a
+// change to Watchkeeper itself, into the summary's sections. A change the
+// run undid (a disabled own rule it re-enabled) is restored; any other
+// change to Watchkeeper itself needs a person, who is told exactly what
+// changed and who changed it.
+func selfLines(run Run) (restored, person []string) {
+	undone := map[string]bool{}
+	for _, r := range run.Self {
+		switch {
+		case r.Status == selfwatch.Restored:
+			undone[r.Name] = true
+			restored = append(restored, fmt.Sprintf("EnableRule %s: Watchkeeper's own rule was disabled and is enabled again", field(r.Name)))
+		case r.Status == selfwatch.Missing:
+			person = append(person, fmt.Sprintf("Watchkeeper's own rule %s does not exist: redeploy the stack to restore it", field(r.Name)))
+		case r.NeedsPerson():
+			person = append(person, fmt.Sprintf("Watchkeeper's own rule %s is %s: %s", field(r.Name), r.Status, field(r.Error)))
+		}
+	}
+	events := run.Events
+	if len(events) == 0 {
+		events = []trigger.Trigger{run.Trigger}
+	}
+	var changes []string
+	for _, t := range events {
+		if t.SelfWatch() && !(t.Call.Name == "DisableRule" && undone[t.Target]) {
+			changes = append(changes, fmt.Sprintf("Watchkeeper itself was changed by %s: %s", actor(t.Actor), field(t.Change)))
+		}
+	}
+	return restored, append(changes, person...)
 }
 
 func describe(t trigger.Trigger) string {

@@ -285,3 +285,21 @@ func TestTopicARN(t *testing.T) {
 		})
 	}
 }
+
+// A Region covered by the organization's trail (CENTRAL) is watched by the
+// trail's owner: the member's summary asks no one to act on it, while a
+// Region in ERROR still does.
+func TestCentralRegionNeedsNoPerson(t *testing.T) {
+	run := healed(t)
+	run.Report.Regions = []plan.RegionResult{
+		{Region: "eu-west-1", Status: plan.StatusCentral, Reasons: []string{"covered by the organization trail"}},
+		{Region: "eu-west-2", Status: plan.StatusError, Reasons: []string{"AccessDenied"}},
+	}
+	msg := notify.Message(run)
+	if strings.Contains(msg, "region eu-west-1") {
+		t.Errorf("summary asks a person about the CENTRAL region:\n%s", msg)
+	}
+	if !strings.Contains(msg, "region eu-west-2") {
+		t.Errorf("summary drops the ERROR region:\n%s", msg)
+	}
+}

@@ -55,6 +55,7 @@ type chainEval struct {
 	problems []Problem
 	// pass says which chain works, when status is StatusPass.
 	pass     string
+	chain    *Chain // the resources of the chain that works, on StatusPass
 	warnings []string
 	// candidates are the metrics of filters that satisfy the pattern,
 	// Watchkeeper's own filter first, then by filter name.
@@ -111,6 +112,8 @@ func (j *judge) evalLogGroup(c catalog.Control, lg *account.LogGroup) chainEval 
 				e.status = StatusPass
 				e.problems = nil
 				e.pass = fmt.Sprintf("metric filter %s on %s counts this control's events and alarm %s notifies %s", cand.filter, where, a.Name, v.detail)
+				e.chain = &Chain{Region: lg.Region, LogGroupARN: lg.ARN, LogGroupName: lg.Name, FilterName: cand.filter,
+					AlarmName: a.Name, AlarmARN: a.ARN, TopicARN: v.topic}
 				if v.warning != "" {
 					e.warnings = append(e.warnings, v.warning)
 				}
@@ -218,6 +221,7 @@ type alarmResult struct {
 	code            string
 	detail, warning string
 	unknown         bool
+	topic           string // the topic that delivers, when ok
 }
 
 // alarmVerdict judges alarm a fed by cand. c, when known, lets a dimension
@@ -262,7 +266,7 @@ func (j *judge) alarmVerdict(a account.Alarm, cand candidate, c *catalog.Control
 	for _, arn := range topics {
 		tv := j.topicVerdict(arn, a)
 		if tv.ok {
-			return alarmResult{ok: true, detail: tv.why, warning: prefixed(name, sim.Warning)}
+			return alarmResult{ok: true, detail: tv.why, warning: prefixed(name, sim.Warning), topic: arn}
 		}
 		if first.detail == "" {
 			first = alarmResult{code: tv.code, detail: fmt.Sprintf("%s notifies %s", name, tv.why)}

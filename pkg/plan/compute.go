@@ -30,8 +30,9 @@ const (
 // qualifying trail, else the best candidate) and puts filters, alarms and
 // its topic in that trail's log group and region. It writes only resources
 // named with opts.NamePrefix (and, of keys, only the configured topic key),
-// and changes trails only as opts.TrailHealing allows; where the level
-// forbids a fix, the advice says what would fix it.
+// and changes trails only as opts.TrailHealing allows, and only
+// opts.TrailName when it is set; where the level or the name forbids a fix,
+// the advice says what would fix it.
 func Compute(opts Options, s account.Snapshot) Plan {
 	jd := Judge(opts, s)
 	p := &planner{jd: &jd, j: jd.j, opts: jd.j.opts, tg: jd.tgt, advice: map[string][]Problem{}}
@@ -79,24 +80,35 @@ func (p *planner) assemble() Plan {
 	for _, f := range p.jd.Controls {
 		c := f.Control
 		r := ControlResult{ID: c.ID, SecurityHubID: c.SecurityHubID, Title: c.Title, Status: f.Status, Where: f.Where, Reasons: []string{}}
+		if f.Central != nil {
+			ct := *f.Central
+			r.Central = &ct
+		}
 		if f.Status == StatusPass {
 			r.Reasons = append(r.Reasons, f.Pass)
 		}
 		for _, pr := range append(slices.Clone(f.Problems), p.advice[c.ID]...) {
 			r.Reasons = append(r.Reasons, pr.Reason)
+			r.Problems = append(r.Problems, pr)
 			if pr.Code != "" && !slices.Contains(r.Codes, pr.Code) {
 				r.Codes = append(r.Codes, pr.Code)
 			}
 		}
+		r.Chain = p.chain(f)
 		out.Controls = append(out.Controls, r)
 	}
 	for _, r := range p.jd.Regions {
 		r.Reasons = slices.Clone(r.Reasons)
+		if r.Central != nil {
+			ct := *r.Central
+			r.Central = &ct
+		}
 		if r.Status == StatusFail {
 			r.Reasons = append(r.Reasons, p.regionNotes...)
 		}
 		out.Regions = append(out.Regions, r)
 	}
+	out.Organization = p.jd.Organization
 	out.Actions = mergeActions(p.actions)
 	if lg := p.tg.lg; lg != nil {
 		out.LogGroup = &LogGroup{ARN: lg.ARN, Name: lg.Name, Region: lg.Region}
@@ -104,6 +116,25 @@ func (p *planner) assemble() Plan {
 	}
 	out.Warnings = slices.Compact(append(slices.Clone(p.jd.Warnings), p.warnings...))
 	return out
+}
+
+// chain names the resources of f's alert path (ControlResult.Chain): the
+// chain that satisfies the control on PASS; otherwise Watchkeeper's own
+// filter and alarm on the target log group, with its topic.
+func (p *planner) chain(f Finding) *Chain {
+	switch {
+	case f.Status == StatusPass && f.Chain != nil:
+		c := *f.Chain
+		return &c
+	case f.Status == StatusPass, f.Status == StatusExcluded, f.Status == StatusCentral, p.tg.lg == nil:
+		return nil
+	}
+	lg, name := p.tg.lg, p.j.ownName(f.Control)
+	return &Chain{
+		Region: lg.Region, LogGroupARN: lg.ARN, LogGroupName: lg.Name, FilterName: name, AlarmName: name,
+		AlarmARN: p.alarmARN(lg.Region, name),
+		TopicARN: p.topicARN(),
+	}
 }
 
 // mergeActions folds actions that write the same thing into one (joining

@@ -3,6 +3,7 @@ package plan_test
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"regexp"
@@ -66,6 +67,7 @@ const (
 	fail     = plan.StatusFail
 	errored  = plan.StatusError
 	excluded = plan.StatusExcluded
+	central  = plan.StatusCentral
 )
 
 // afterApply is what applying a row's actions leads to. Whatever it is,
@@ -152,20 +154,20 @@ func checkRow(t *testing.T, r row, p plan.Plan) {
 			t.Errorf("control %s (%s): status %s, want %s; reasons: %q", c.ID, c.Key, got.Status, ws, got.Reasons)
 		}
 		var wc []string
-		if ws == fail || ws == errored {
+		if ws == fail || ws == errored || ws == central {
 			wc = want(r.codes, c.Key, nil)
 		}
 		if !slices.Equal(got.Codes, wc) {
 			t.Errorf("control %s (%s): codes %q, want %q; reasons: %q", c.ID, c.Key, got.Codes, wc, got.Reasons)
 		}
-		compliant = compliant && (ws == pass || ws == excluded)
+		compliant = compliant && (ws == pass || ws == excluded || ws == central)
 	}
 	for _, reg := range p.Regions {
 		ws := want(r.regions, reg.Region, pass)
 		if reg.Status != ws {
 			t.Errorf("region %s: %s, want %s; reasons: %q", reg.Region, reg.Status, ws, reg.Reasons)
 		}
-		compliant = compliant && ws == pass
+		compliant = compliant && (ws == pass || ws == central)
 	}
 	if p.Compliant() != compliant {
 		t.Errorf("Compliant() = %t, want %t", p.Compliant(), compliant)
@@ -1021,10 +1023,106 @@ func rows(t *testing.T) []row {
 				s.Trails = append(s.Trails, orgTrail())
 				return s
 			},
-			status: statusOf{all: errored}, // regions PASS: the organization trail covers them
-			codes:  codesOf{all: {plan.CodeMultiRegionNotPresent}},
-			after:  needsPerson,
+			// Its log group is the owner's: the controls are enforced there
+			// (CENTRAL); regions PASS: the trail's status was observed.
+			status: statusOf{all: central},
+			codes:  codesOf{all: {plan.CodeCentral}},
 			golden: true,
+		},
+		row{
+			name: "trail owner: its organization trail's log group is healed like an account trail's",
+			snap: func() model.Snapshot {
+				s := compliantAccount()
+				editTrail(&s, "main", func(tr *model.Trail) { tr.IsOrganizationTrail = true })
+				dropFilter(&s, mainLG, prefix+"iam-policy-changes")
+				dropAlarm(&s, mainLG, prefix+"root-account-usage")
+				return s
+			},
+			status: statusOf{"iam-policy-changes": fail, "root-account-usage": fail},
+			codes:  codesOf{"iam-policy-changes": {plan.CodeFiltersNotPresent}, "root-account-usage": {plan.CodeAlarmsNotPresent}},
+			actions: []string{
+				filterTarget(control(t, "iam-policy-changes")),
+				alarmTarget(control(t, "root-account-usage")),
+			},
+		},
+		row{
+			name:    "member account of an organization: CENTRAL, nothing planned",
+			snap:    memberAccount,
+			status:  statusOf{all: central},
+			codes:   codesOf{all: {plan.CodeCentral}},
+			regions: statusOf{all: central},
+			golden:  true,
+			check: func(t *testing.T, p plan.Plan) {
+				want := plan.Central{TrailARN: trailARN(home, other, "org"), OwnerAccount: other,
+					LogGroupARN: lgARN(home, other, "aws-controltower/CloudTrailLogs"), LogGroupName: "aws-controltower/CloudTrailLogs", Region: home}
+				for _, c := range p.Controls {
+					if c.Central == nil || *c.Central != want {
+						t.Errorf("control %s: central %+v, want %+v", c.ID, c.Central, want)
+					}
+				}
+			},
+		},
+		row{
+			name: "member account with a stopped trail of its own: CENTRAL, its trail left alone",
+			snap: func() model.Snapshot {
+				s := memberAccount()
+				addTrail(&s, "own", func(tr *model.Trail) { tr.Status.IsLogging = false })
+				return s
+			},
+			status:  statusOf{all: central},
+			codes:   codesOf{all: {plan.CodeCentral}},
+			regions: statusOf{all: central},
+		},
+		row{
+			name: "member account with its own qualifying trail is judged as today",
+			snap: func() model.Snapshot {
+				s := compliantAccount()
+				o := memberAccount()
+				s.Trails = append(s.Trails, o.Trails...)
+				maps.Copy(s.LogGroups, o.LogGroups)
+				dropAlarm(&s, mainLG, prefix+"iam-policy-changes")
+				return s
+			},
+			status:  statusOf{"iam-policy-changes": fail},
+			codes:   codesOf{"iam-policy-changes": {plan.CodeAlarmsNotPresent}},
+			actions: []string{alarmTarget(control(t, "iam-policy-changes"))},
+		},
+		row{
+			name: "central role: the organization chain is judged for real, never healed from the member",
+			snap: func() model.Snapshot {
+				s := memberAccount()
+				s.CentralRole, s.CentralAccount = "arn:aws:iam::999988887777:role/watchkeeper-central-read", other
+				tr := orgTrail()
+				s.Trails = []model.Trail{tr}
+				lg := model.LogGroup{ARN: tr.LogGroupARN, Name: lgName(tr.LogGroupARN), Region: home, Account: other, Exists: true}
+				topic := "arn:aws:sns:us-east-1:999988887777:watchkeeper-cis-alarms"
+				for _, c := range bench().Controls {
+					lg.Filters = append(lg.Filters, ownFilter(c, catalog.ProfileBenchmark))
+					a := ownAlarm(c, plan.DefaultNamespace, c.MetricName)
+					a.AlarmActions = []string{topic}
+					if c.Key != "iam-policy-changes" {
+						lg.Alarms = append(lg.Alarms, a)
+					}
+				}
+				s.LogGroups = map[string]model.LogGroup{lg.ARN: lg}
+				addTopic(&s, topic, model.Subscription{ARN: topic + ":1", Protocol: "email", Endpoint: "soc@example.com"})
+				return s
+			},
+			status: statusOf{"iam-policy-changes": fail},
+			codes:  codesOf{"iam-policy-changes": {plan.CodeAlarmsNotPresent}},
+			after:  needsPerson,
+		},
+		row{
+			name: "central role whose reads failed: ERROR, not CENTRAL",
+			snap: func() model.Snapshot {
+				s := memberAccount()
+				s.CentralRole, s.CentralAccount = "arn:aws:iam::999988887777:role/watchkeeper-central-read", other
+				return s
+			},
+			status:  statusOf{all: errored},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: errored},
+			after:   needsPerson,
 		},
 		row{
 			name: "organization trail plus our own compliant trail",
@@ -1521,6 +1619,35 @@ func rows(t *testing.T) []row {
 			after:    convergesOnceConfirmed,
 			golden:   true,
 		},
+		row{
+			// The deployed IAM policy allows trail writes on the configured
+			// trail only, so the fallback target is reported, never changed.
+			name: "configured trail missing: the fallback trail is reported, not healed",
+			opts: func(o *plan.Options) { o.TrailName = "gone"; o.TrailHealing = plan.HealFull },
+			snap: func() model.Snapshot {
+				s := compliantAccount()
+				editTrail(&s, "main", func(tr *model.Trail) { tr.Status.IsLogging = false; tr.IsMultiRegion = false })
+				return s
+			},
+			status:   statusOf{all: fail},
+			codes:    codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions:  statusOf{all: fail},
+			warnings: 1,
+			after:    needsPerson,
+		},
+		row{
+			name: "configured trail is healed when it is not the best trail",
+			opts: func(o *plan.Options) { o.TrailName = "main"; o.TrailHealing = plan.HealFull },
+			snap: func() model.Snapshot {
+				s := compliantAccount()
+				editTrail(&s, "main", func(tr *model.Trail) { tr.Status.IsLogging = false })
+				return s
+			},
+			status:  statusOf{all: fail},
+			codes:   codesOf{all: {plan.CodeMultiRegionNotPresent}},
+			regions: statusOf{all: fail},
+			actions: []string{trailLine(plan.StartLogging, "main")},
+		},
 	)
 	return out
 }
@@ -1549,6 +1676,24 @@ func advancedReadOnly() *model.Selectors {
 			{Field: "readOnly", Equals: []string{"false"}},
 		}},
 	}}
+}
+
+// memberAccount is a member account of an organization as it observes
+// itself: the organization trail (DescribeTrails shows it), whose status
+// and selectors only its owner can read, delivering to a log group in the
+// owner's account.
+func memberAccount() model.Snapshot {
+	s := emptyAccount()
+	tr := orgTrail()
+	why := "organization trail owned by account 999988887777; its status and selectors can be read only in the owner account"
+	tr.Status, tr.Selectors, tr.StatusError, tr.SelectorsError = nil, nil, why, why
+	s.Trails = append(s.Trails, tr)
+	s.LogGroups[tr.LogGroupARN] = model.LogGroup{ARN: tr.LogGroupARN, Name: lgName(tr.LogGroupARN), Region: home, Account: other,
+		Error: "log group is in account 999988887777", Filters: []model.MetricFilter{}, Alarms: []model.Alarm{}}
+	for i := range s.Regions {
+		s.Regions[i].TrailARNs = []string{tr.ARN}
+	}
+	return s
 }
 
 // orgTrail is an organization trail owned by the management account, whose

@@ -33,8 +33,8 @@ var canonicalAlarm = alarmsim.Alarm{
 func (p *planner) planMonitoring() {
 	var topicUsers []string // controls whose alarm notifies Watchkeeper's topic
 	for _, f := range p.jd.Controls {
-		if f.Status == StatusExcluded {
-			continue
+		if f.Status == StatusExcluded || f.Status == StatusCentral {
+			continue // CENTRAL: enforced in the trail owner's account
 		}
 		if p.tg.lg == nil {
 			if f.Status != StatusPass && len(p.jd.trails) > 0 { // else the first reason already says it
@@ -105,7 +105,7 @@ func (p *planner) planControl(f Finding) bool {
 	}
 
 	want := p.alarmSpec(c, ref)
-	alarmARN := fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", p.j.partition, lg.Region, p.j.account, name)
+	alarmARN := p.alarmARN(lg.Region, name)
 	switch {
 	case ownAlarm == nil && !failing:
 		return false // never duplicate a working chain
@@ -170,6 +170,11 @@ func (p *planner) alarmSpec(c catalog.Control, ref account.MetricTransformation)
 		TopicARN:           p.topicARN(),
 		Tags:               managedTags(),
 	}
+}
+
+// alarmARN is the ARN of the alarm named name in region of this account.
+func (p *planner) alarmARN(region, name string) string {
+	return fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", p.j.partition, region, p.j.account, name)
 }
 
 func (p *planner) topicARN() string {

@@ -32,7 +32,7 @@ func (p *planner) planTrail() {
 		h.home = arnRegion(t.t.ARN)
 	}
 	for _, f := range p.jd.Controls {
-		if f.Status == StatusPass || f.Status == StatusExcluded {
+		if f.Status == StatusPass || f.Status == StatusExcluded || f.Status == StatusCentral {
 			continue
 		}
 		if f.Control.Key == cmkControlKey && !t.qualifies(true) {
@@ -48,9 +48,13 @@ func (p *planner) planTrail() {
 	if len(h.needBase) == 0 && len(h.needKMS) == 0 && !h.cover {
 		return
 	}
-	p.planStartLogging(h)
-	p.planSelectors(h)
-	p.planUpdateTrail(h)
+	if mayChange(p.opts, t) {
+		p.planStartLogging(h)
+		p.planSelectors(h)
+		p.planUpdateTrail(h)
+	} else {
+		h.notes = append(h.notes, fmt.Sprintf("Watchkeeper changes only the configured trail %s, so it leaves trail %s as it is; fix that trail yourself or configure its name as the trail to heal", p.opts.TrailName, t.t.ARN))
+	}
 	p.regionNotes = h.notes
 	for _, id := range append(slices.Clone(h.needBase), h.needKMS...) {
 		for _, n := range h.notes {

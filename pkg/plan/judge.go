@@ -21,6 +21,12 @@ type Finding struct {
 	// Where names its log group ARN.
 	Pass  string
 	Where string
+	// Chain names the resources of the chain that satisfies the control,
+	// when it passes.
+	Chain *Chain
+	// Central names the organization trail of another account that the
+	// control relies on, when Status is CENTRAL.
+	Central *Central
 }
 
 // Codes returns the distinct codes of f's problems, in order.
@@ -40,11 +46,18 @@ type Judgement struct {
 	Controls []Finding
 	Regions  []RegionResult
 	Warnings []string
+	// Organization is the coverage of the organization's accounts, when
+	// the snapshot lists them.
+	Organization *Organization
 
 	j      *judge
 	s      account.Snapshot
 	trails []*trailFacts // sorted by ARN
 	tgt    target
+	// central is the organization trail of another account that records
+	// this account's events, when no central role let it be read (nil
+	// otherwise): see StatusCentral.
+	central *trailFacts
 }
 
 // Judge judges every control of opts.Benchmark, and every region, against
@@ -68,6 +81,11 @@ func Judge(opts Options, s account.Snapshot) Judgement {
 		out.trails = append(out.trails, judgeTrail(t, s))
 	}
 	out.tgt = chooseTarget(j.opts, s, out.trails)
+	if s.CentralRole == "" {
+		if i := slices.IndexFunc(out.trails, func(t *trailFacts) bool { return t.central(s.Account) }); i >= 0 {
+			out.central = out.trails[i]
+		}
+	}
 	out.Warnings = append(out.Warnings, out.tgt.warnings...)
 
 	controls := slices.Clone(j.opts.Benchmark.Controls)
@@ -86,6 +104,9 @@ func Judge(opts Options, s account.Snapshot) Judgement {
 		out.Warnings = append(out.Warnings, warnings...)
 	}
 	out.Regions = out.judgeRegions()
+	org, orgWarnings := judgeOrganization(s, out.trails)
+	out.Organization = org
+	out.Warnings = append(out.Warnings, orgWarnings...)
 	out.Warnings = append(out.Warnings, observedWarnings(out.trails, s)...)
 	return out
 }
@@ -119,6 +140,16 @@ func (out *Judgement) judgeControl(c catalog.Control) (Finding, []string) {
 			qualifying = append(qualifying, t)
 		}
 	}
+	if len(qualifying) == 0 && out.central != nil {
+		// A member account: its events reach the organization trail's log
+		// group in the owner's account, where the control is enforced.
+		ct := out.central.centralRef()
+		f.Status, f.Central = StatusCentral, &ct
+		f.Problems = []Problem{{Code: CodeCentral, Reason: fmt.Sprintf(
+			"enforced centrally: organization trail %s, owned by account %s, records this account's events into log group %s (%s) in account %s; its metric filters, alarms and topic are enforced and checked there (configure a read-only central role in account %s to judge them from this account)",
+			ct.TrailARN, ct.OwnerAccount, ct.LogGroupName, ct.Region, arnAccount(ct.LogGroupARN), ct.OwnerAccount)}}
+		return f, nil
+	}
 	if len(qualifying) == 0 {
 		f.Status, f.Problems = out.noQualifyingTrail(needKMS)
 		return f, nil
@@ -143,7 +174,7 @@ func (out *Judgement) judgeControl(c catalog.Control) (Finding, []string) {
 		seen[t.lg.ARN] = true
 		e := out.j.evalLogGroup(c, t.lg)
 		if e.status == StatusPass {
-			return Finding{Control: c, Status: StatusPass, Pass: e.pass, Where: t.lg.ARN}, e.warnings
+			return Finding{Control: c, Status: StatusPass, Pass: e.pass, Where: t.lg.ARN, Chain: e.chain}, e.warnings
 		}
 		anyError = anyError || e.status == StatusError
 		prefix := ""
@@ -221,6 +252,10 @@ func (out *Judgement) judgeRegions() []RegionResult {
 		case cover != nil:
 			rr.Status = StatusPass
 			rr.Reasons = append(rr.Reasons, fmt.Sprintf("covered by multi-region trail %s", cover.t.ARN))
+		case out.central != nil && out.central.t.IsMultiRegion:
+			ct := out.central.centralRef()
+			rr.Status, rr.Central = StatusCentral, &ct
+			rr.Reasons = append(rr.Reasons, fmt.Sprintf("covered by multi-region organization trail %s, owned by account %s; its status and event selectors are checked there", ct.TrailARN, ct.OwnerAccount))
 		case len(unknown) > 0:
 			rr.Status = StatusError
 			rr.Reasons = append(rr.Reasons, unknown...)

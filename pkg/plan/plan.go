@@ -24,7 +24,31 @@ const (
 	StatusFail     Status = "FAIL"
 	StatusError    Status = "ERROR"    // could not be evaluated; Reasons say why
 	StatusExcluded Status = "EXCLUDED" // excluded by configuration
+	// StatusCentral: the account is a member of an organization whose
+	// organization trail (owned by another account, the trail owner)
+	// records its events into the owner's CloudWatch Logs log group. The
+	// member can see that trail but cannot modify it, and cannot read the
+	// owner's log group (CloudTrail User Guide, "Creating a trail for an
+	// organization": organization trails "log events for the management
+	// account and all member accounts in the organization"; member
+	// accounts see the trail, only the management account or a delegated
+	// administrator can change it), so the control's alert path is
+	// enforced, and judged, in the owner's account. It is neither a
+	// failure nor an error, and nothing is planned for it. With a central
+	// role (Options of the inspector, Snapshot.CentralRole) the member
+	// judges the owner's chain itself, and the status is PASS or FAIL.
+	StatusCentral Status = "CENTRAL"
 )
+
+// Central names the organization trail that makes a control or region
+// CENTRAL: the trail, the account that owns it, and its log group.
+type Central struct {
+	TrailARN     string `json:"trailArn"`
+	OwnerAccount string `json:"ownerAccount"`
+	LogGroupARN  string `json:"logGroupArn"`
+	LogGroupName string `json:"logGroupName"`
+	Region       string `json:"region"`
+}
 
 // Reason codes. The first group is Security Hub's own vocabulary
 // (awsdocs/aws-security-hub-user-guide, controls-findings-create-update.md),
@@ -61,6 +85,10 @@ const (
 	// deletion or import, AWS managed, or its policy does not let
 	// CloudWatch use it.
 	CodeTopicKeyNotUsable = "SNS_TOPIC_KMS_KEY_NOT_USABLE"
+	// CodeCentral (on CENTRAL, not a failure): the account's events are
+	// recorded by an organization trail of another account, whose log
+	// group's filters, alarms and topic are enforced there.
+	CodeCentral = "CLOUDTRAIL_ORGANIZATION_TRAIL_CENTRAL"
 )
 
 // HealingLevel says how far Watchkeeper may go in changing a trail.
@@ -233,6 +261,38 @@ type ControlResult struct {
 	// Where names the log group (ARN) whose filter and alarm satisfy the
 	// control, when it passes.
 	Where string `json:"where,omitempty"`
+	// Problems pairs each reason that is a problem with its code ("" where
+	// none fits), in the order of Reasons: every reason on FAIL, ERROR and
+	// EXCLUDED; on PASS every reason after the first (which says what
+	// satisfies the control). It is for consumers that need the pairing,
+	// such as Security Hub's StatusReasons (pkg/findings); the JSON
+	// document keeps Reasons and Codes.
+	Problems []Problem `json:"-"`
+	// Chain names the resources of the control's alert path; nil when
+	// none is known. Not part of the JSON document.
+	Chain *Chain `json:"-"`
+	// Central names the organization trail, its owner and log group when
+	// Status is CENTRAL; nil otherwise.
+	Central *Central `json:"central,omitempty"`
+}
+
+// Chain names the resources of one control's alert path, so that a
+// consumer can point at them (pkg/findings lists them as a Security Hub
+// finding's resources). On PASS it is the chain that satisfies the control:
+// the log group, the filter that counts the control's events, the alarm on
+// its metric and the topic that delivers. On FAIL and ERROR it is where
+// Watchkeeper's own filter and alarm for the control are, or would be
+// created, on the target log group, with Watchkeeper's topic; Chain is nil
+// then when no log group can be targeted.
+type Chain struct {
+	Region       string `json:"region"`
+	LogGroupARN  string `json:"logGroupArn"`
+	LogGroupName string `json:"logGroupName"`
+	// FilterName is the metric filter's name; metric filters have no ARN.
+	FilterName string `json:"filterName"`
+	AlarmName  string `json:"alarmName"`
+	AlarmARN   string `json:"alarmArn"`
+	TopicARN   string `json:"topicArn"`
 }
 
 // RegionResult is one region's verdict: is it covered by an active
@@ -241,6 +301,9 @@ type RegionResult struct {
 	Region  string   `json:"region"`
 	Status  Status   `json:"status"`
 	Reasons []string `json:"reasons"`
+	// Central names the organization trail that covers the region when
+	// Status is CENTRAL; nil otherwise.
+	Central *Central `json:"central,omitempty"`
 }
 
 // Plan is the outcome of Compute.
@@ -261,6 +324,9 @@ type Plan struct {
 	// (e.g. a control whose literal benchmark text matches almost every
 	// event, or a subscription still awaiting confirmation).
 	Warnings []string `json:"warnings,omitempty"`
+	// Organization is the organization coverage, when the snapshot holds
+	// the organization's accounts (Snapshot.Organization); nil otherwise.
+	Organization *Organization `json:"organization,omitempty"`
 }
 
 // LogGroup names a CloudWatch Logs log group.
@@ -270,15 +336,17 @@ type LogGroup struct {
 	Region string `json:"region"`
 }
 
-// Compliant reports whether every non-excluded control and every region passes.
+// Compliant reports whether every non-excluded control and every region
+// passes or is CENTRAL (enforced in the organization trail's owner account,
+// which a member cannot change).
 func (p Plan) Compliant() bool {
 	for _, c := range p.Controls {
-		if c.Status != StatusPass && c.Status != StatusExcluded {
+		if c.Status != StatusPass && c.Status != StatusExcluded && c.Status != StatusCentral {
 			return false
 		}
 	}
 	for _, r := range p.Regions {
-		if r.Status != StatusPass {
+		if r.Status != StatusPass && r.Status != StatusCentral {
 			return false
 		}
 	}
@@ -317,8 +385,12 @@ type Options struct {
 	Exclude []string
 	// TrailHealing is how far trails may be changed; "" means HealSafe.
 	TrailHealing HealingLevel
-	// TrailName, if set, is the trail Watchkeeper prefers to target and heal
-	// (e.g. the trail the CDK app provisioned).
+	// TrailName, if set, is the trail Watchkeeper targets and the only trail
+	// it changes (e.g. the trail the CDK app provisioned, or the customer
+	// trail its IAM policy is scoped to). When that trail is missing or owned
+	// by another account, filters and alarms go behind the best other trail
+	// of this account, but no trail write is planned for it: its problems are
+	// reported. "" lets Watchkeeper target and heal any trail of the account.
 	TrailName string
 	// TrailLogGroupARN and TrailLogsRoleARN are attached to the target trail
 	// under HealFull when it has no CloudWatch Logs delivery.

@@ -70,7 +70,7 @@ func (tg *target) placeFilters(opts Options, s account.Snapshot, trails []*trail
 		}
 	case t.localLogGroup(s.Account):
 		tg.lg = t.lg
-	case canAttach(opts, s, t):
+	case canAttach(opts, s, t) && mayChange(opts, t):
 		tg.attachPlanned = true
 		arn := strings.TrimSuffix(opts.TrailLogGroupARN, ":*")
 		if lg, ok := s.LogGroups[arn]; ok && lg.Exists {
@@ -111,6 +111,16 @@ func attachAdvice(opts Options, t *trailFacts) string {
 		how = fmt.Sprintf("configure a log group and role to attach (%s) so Watchkeeper can attach one", attachSettings)
 	}
 	return fmt.Sprintf("Watchkeeper has no log group to put metric filters on: trail %s %s; %s, or run aws cloudtrail update-trail --name %s --cloud-watch-logs-log-group-arn <arn> --cloud-watch-logs-role-arn <arn>", t.t.ARN, what, how, t.t.Name)
+}
+
+// mayChange reports whether Watchkeeper may change trail f: any trail of
+// this account when no trail is configured, otherwise only the configured
+// one. The CDK app scopes the function's trail writes in IAM to that trail
+// (infra/permissions.go), so a write to another trail would only be denied;
+// a fallback target still receives filters and alarms, which IAM allows on
+// any log group, but its trail problems are reported, never healed.
+func mayChange(opts Options, f *trailFacts) bool {
+	return opts.TrailName == "" || f.t.Name == opts.TrailName || f.t.ARN == opts.TrailName
 }
 
 func canAttach(opts Options, s account.Snapshot, t *trailFacts) bool {

@@ -56,6 +56,26 @@ func (f *trailFacts) qualifies(needKMS bool) bool {
 	return !needKMS || f.kmsOK
 }
 
+// central reports whether f is an organization trail of another account
+// that delivers to a log group outside account and against which nothing
+// observed speaks: what stands between it and qualifying (its status, its
+// selectors, its log group) can be read only in the owner's account.
+// CloudTrail shows a member account the organization trail but lets only
+// the management account or a delegated administrator change it
+// (CloudTrail User Guide, "Creating a trail for an organization").
+func (f *trailFacts) central(account string) bool {
+	return !f.owned && f.t.IsOrganizationTrail && f.t.LogGroupARN != "" &&
+		arnAccount(f.t.LogGroupARN) != account && len(f.problems) == 0
+}
+
+// centralRef names f for a CENTRAL result.
+func (f *trailFacts) centralRef() Central {
+	return Central{
+		TrailARN: f.t.ARN, OwnerAccount: f.t.OwnerAccount, LogGroupARN: f.t.LogGroupARN,
+		LogGroupName: logGroupName(f.t.LogGroupARN), Region: arnRegion(f.t.LogGroupARN),
+	}
+}
+
 // localLogGroup reports whether the trail's log group is one Watchkeeper can
 // write to: observed, existing, readable and in this account.
 func (f *trailFacts) localLogGroup(account string) bool {

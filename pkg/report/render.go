@@ -23,6 +23,9 @@ type jsonDoc struct {
 	Regions    []jsonRegion  `json:"regions"`
 	Actions    []Action      `json:"actions"`
 	Warnings   []string      `json:"warnings"`
+	// Organization is the trail owner's coverage of the organization's
+	// accounts; present only when it was asked for (--organization).
+	Organization *plan.Organization `json:"organization,omitempty"`
 }
 
 type jsonControl struct {
@@ -33,31 +36,36 @@ type jsonControl struct {
 	Reasons       []string `json:"reasons"`
 	Codes         []string `json:"codes"`
 	Where         string   `json:"where,omitempty"`
+	// Central names the organization trail, its owner account and its log
+	// group on a CENTRAL control.
+	Central *plan.Central `json:"central,omitempty"`
 }
 
 type jsonRegion struct {
-	Region  string   `json:"region"`
-	Status  string   `json:"status"`
-	Reasons []string `json:"reasons"`
+	Region  string        `json:"region"`
+	Status  string        `json:"status"`
+	Reasons []string      `json:"reasons"`
+	Central *plan.Central `json:"central,omitempty"`
 }
 
 // WriteJSON writes the report as one indented JSON document.
 func (r Report) WriteJSON(w io.Writer) error {
 	doc := jsonDoc{
 		Account: r.Account, Benchmark: r.Benchmark, HomeRegion: r.HomeRegion, Mode: r.Mode, Compliant: r.Compliant,
-		Controls: make([]jsonControl, 0, len(r.Controls)),
-		Regions:  make([]jsonRegion, 0, len(r.Regions)),
-		Actions:  make([]Action, 0, len(r.Actions)),
-		Warnings: nonNil(r.Warnings),
+		Controls:     make([]jsonControl, 0, len(r.Controls)),
+		Regions:      make([]jsonRegion, 0, len(r.Regions)),
+		Actions:      make([]Action, 0, len(r.Actions)),
+		Warnings:     nonNil(r.Warnings),
+		Organization: r.Organization,
 	}
 	for _, c := range r.Controls {
 		doc.Controls = append(doc.Controls, jsonControl{
 			ID: c.ID, SecurityHubID: c.SecurityHubID, Title: c.Title, Status: string(c.Status),
-			Reasons: nonNil(c.Reasons), Codes: nonNil(c.Codes), Where: c.Where,
+			Reasons: nonNil(c.Reasons), Codes: nonNil(c.Codes), Where: c.Where, Central: c.Central,
 		})
 	}
 	for _, g := range r.Regions {
-		doc.Regions = append(doc.Regions, jsonRegion{Region: g.Region, Status: string(g.Status), Reasons: nonNil(g.Reasons)})
+		doc.Regions = append(doc.Regions, jsonRegion{Region: g.Region, Status: string(g.Status), Reasons: nonNil(g.Reasons), Central: g.Central})
 	}
 	for _, a := range r.Actions {
 		a.Controls = nonNil(a.Controls)
@@ -95,15 +103,21 @@ func (r Report) WriteText(w io.Writer) error {
 	for _, g := range r.Regions {
 		counts[g.Status]++
 	}
-	tw.printf("\nREGIONS: %d PASS, %d FAIL, %d ERROR\n", counts[plan.StatusPass], counts[plan.StatusFail], counts[plan.StatusError])
+	tw.printf("\nREGIONS: %d PASS, %d FAIL, %d ERROR", counts[plan.StatusPass], counts[plan.StatusFail], counts[plan.StatusError])
+	if n := counts[plan.StatusCentral]; n > 0 {
+		tw.printf(", %d CENTRAL", n)
+	}
+	tw.printf("\n")
 	tab = tabwriter.NewWriter(tw, 0, 0, 2, ' ', 0)
 	for _, g := range r.Regions {
-		if g.Status != plan.StatusPass {
+		if g.Status != plan.StatusPass && g.Status != plan.StatusCentral {
 			fmt.Fprintf(tab, "  %s\t%s\t%s\n", g.Region, g.Status, oneLine(first(g.Reasons)))
 		}
 	}
 	tw.flush(tab)
 
+	r.writeCentral(tw)
+	r.writeOrganization(tw)
 	r.writeActions(tw)
 
 	if len(r.Warnings) > 0 {
@@ -115,6 +129,46 @@ func (r Report) WriteText(w io.Writer) error {
 
 	r.writeDetails(tw)
 	return tw.err
+}
+
+// writeCentral names, once, each organization trail that CENTRAL controls
+// rely on: the trail, its owner account and its log group.
+func (r Report) writeCentral(tw *errWriter) {
+	seen := map[string]bool{}
+	for _, c := range r.Controls {
+		ct := c.Central
+		if ct == nil || seen[ct.TrailARN] {
+			continue
+		}
+		seen[ct.TrailARN] = true
+		tw.printf("\nCENTRAL: organization trail %s, owner account %s, log group %s (%s)\n", ct.TrailARN, ct.OwnerAccount, ct.LogGroupName, ct.Region)
+	}
+}
+
+// writeOrganization writes the organization's accounts and whether the
+// organization trail covers each.
+func (r Report) writeOrganization(tw *errWriter) {
+	o := r.Organization
+	if o == nil {
+		return
+	}
+	if o.Error != "" {
+		tw.printf("\nORGANIZATION: accounts not listed: %s\n", oneLine(o.Error))
+		return
+	}
+	covered := 0
+	for _, a := range o.Accounts {
+		if a.Covered {
+			covered++
+		}
+	}
+	tw.printf("\nORGANIZATION: %d of %d accounts covered by %s\n", covered, len(o.Accounts), orDash(o.TrailARN))
+	tab := tabwriter.NewWriter(tw, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tab, "  ACCOUNT\tNAME\tSTATUS\tCOVERED\tREASON")
+	for _, a := range o.Accounts {
+		fmt.Fprintf(tab, "  %s\t%s\t%s\t%t\t%s\n", a.ID, oneLine(a.Name), a.Status, a.Covered, oneLine(a.Reason))
+	}
+	tw.flush(tab)
 }
 
 // writeActions writes the actions table.

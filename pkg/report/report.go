@@ -54,6 +54,9 @@ type Report struct {
 	// (plan.Plan.TopicARN); "" when no log group could be targeted. It is
 	// not part of the JSON document.
 	TopicARN string `json:"-"`
+	// Organization is the organization coverage (plan.Plan.Organization);
+	// nil unless it was asked for.
+	Organization *plan.Organization `json:"organization,omitempty"`
 }
 
 // Action is one planned action and what became of it.
@@ -88,6 +91,11 @@ func New(mode string, p plan.Plan) Report {
 		TopicARN:   p.TopicARN,
 		Actions:    make([]Action, 0, len(p.Actions)),
 	}
+	if o := p.Organization; o != nil {
+		c := *o
+		c.Accounts = slices.Clone(o.Accounts)
+		r.Organization = &c
+	}
 	r.setVerdicts(p)
 	for _, a := range p.Actions {
 		r.Actions = append(r.Actions, fromPlan(a, Outcome{Status: StatusPlanned}))
@@ -103,6 +111,11 @@ func (r *Report) setVerdicts(p plan.Plan) {
 	for _, c := range p.Controls {
 		c.Reasons = nonNil(c.Reasons)
 		c.Codes = slices.Clone(c.Codes)
+		c.Problems = slices.Clone(c.Problems)
+		if c.Chain != nil {
+			chain := *c.Chain
+			c.Chain = &chain
+		}
 		r.Controls = append(r.Controls, c)
 	}
 	r.Regions = make([]plan.RegionResult, 0, len(p.Regions))

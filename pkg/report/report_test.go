@@ -275,3 +275,54 @@ func TestRecordAfterRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONCentralAndOrganization: a CENTRAL control and region name the
+// organization trail, its owner account and its log group; the
+// "organization" section appears only when the plan has one.
+func TestJSONCentralAndOrganization(t *testing.T) {
+	ct := &plan.Central{TrailARN: "arn:aws:cloudtrail:us-east-1:999988887777:trail/org", OwnerAccount: "999988887777",
+		LogGroupARN: "arn:aws:logs:us-east-1:999988887777:log-group:org", LogGroupName: "org", Region: "us-east-1"}
+	p := plan.Plan{
+		Account: "123456789012", Benchmark: "cis-aws-v3.0.0", HomeRegion: "us-east-1",
+		Controls: []plan.ControlResult{{ID: "4.1", Status: plan.StatusCentral, Reasons: []string{"enforced centrally"}, Codes: []string{plan.CodeCentral}, Central: ct}},
+		Regions:  []plan.RegionResult{{Region: "us-east-1", Status: plan.StatusCentral, Reasons: []string{"covered"}, Central: ct}},
+	}
+	decode := func(p plan.Plan) map[string]any {
+		var buf bytes.Buffer
+		if err := report.New("audit", p).WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	doc := decode(p)
+	if doc["compliant"] != true {
+		t.Errorf("compliant = %v, want true (CENTRAL is not a failure)", doc["compliant"])
+	}
+	for _, list := range []string{"controls", "regions"} {
+		c, _ := doc[list].([]any)[0].(map[string]any)["central"].(map[string]any)
+		if c["trailArn"] != ct.TrailARN || c["ownerAccount"] != ct.OwnerAccount || c["logGroupArn"] != ct.LogGroupARN {
+			t.Errorf("%s[0].central = %v", list, c)
+		}
+	}
+	if _, ok := doc["organization"]; ok {
+		t.Error("organization section without a listing")
+	}
+	p.Organization = &plan.Organization{TrailARN: ct.TrailARN, Accounts: []plan.OrgAccount{{ID: "222233334444", Name: "a", Status: "ACTIVE", Covered: true}}}
+	org, _ := decode(p)["organization"].(map[string]any)
+	if accts, _ := org["accounts"].([]any); len(accts) != 1 || accts[0].(map[string]any)["covered"] != true {
+		t.Errorf("organization = %v", org)
+	}
+	var text bytes.Buffer
+	if err := report.New("audit", p).WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{ct.TrailARN, ct.OwnerAccount, ct.LogGroupName, "222233334444"} {
+		if !strings.Contains(text.String(), s) {
+			t.Errorf("text report does not name %s", s)
+		}
+	}
+}

@@ -230,7 +230,11 @@ func decodeAPICall(env envelope, tr *Trigger) error {
 	if u.SessionContext != nil && u.SessionContext.SessionIssuer != nil {
 		tr.Actor.IssuerARN = u.SessionContext.SessionIssuer.ARN
 	}
-	tr.Resources = resources(d.RequestParameters)
+	if call.Scope == AnyResource {
+		tr.Resources = resources(d.RequestParameters)
+	} else {
+		tr.Resources, tr.Target, tr.Change = selfChange(call, d.RequestParameters)
+	}
 	return nil
 }
 

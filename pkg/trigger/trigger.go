@@ -71,6 +71,8 @@ type APICall struct {
 	EventSource string `json:"eventSource"`
 	// Name is the CloudTrail eventName, e.g. "DeleteMetricFilter".
 	Name string `json:"eventName"`
+	// Scope says on which resources the call matters; see Scope.
+	Scope Scope `json:"scope,omitempty"`
 }
 
 // handled is the single source of truth for drift events; the CDK app builds
@@ -91,37 +93,44 @@ type APICall struct {
 // EnableKey, CancelKeyDeletion) are dropped by the drift rule's pattern and
 // by Trigger.CausedBy, whichever call it is.
 var handled = []APICall{
-	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "DeleteTrail"},
-	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "PutEventSelectors"},
-	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StopLogging"},
-	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "UpdateTrail"},
-	{"aws.monitoring", "monitoring.amazonaws.com", "DeleteAlarms"},
-	{"aws.monitoring", "monitoring.amazonaws.com", "DisableAlarmActions"},
-	{"aws.monitoring", "monitoring.amazonaws.com", "PutMetricAlarm"},
-	{"aws.logs", "logs.amazonaws.com", "DeleteLogGroup"},
-	{"aws.logs", "logs.amazonaws.com", "DeleteMetricFilter"},
-	{"aws.logs", "logs.amazonaws.com", "PutMetricFilter"},
-	{"aws.kms", "kms.amazonaws.com", "DisableKey"},
-	{"aws.kms", "kms.amazonaws.com", "PutKeyPolicy"},
-	{"aws.kms", "kms.amazonaws.com", "ScheduleKeyDeletion"},
-	{"aws.sns", "sns.amazonaws.com", "AddPermission"},
-	{"aws.sns", "sns.amazonaws.com", "DeleteTopic"},
-	{"aws.sns", "sns.amazonaws.com", "RemovePermission"},
-	{"aws.sns", "sns.amazonaws.com", "SetTopicAttributes"},
-	{"aws.sns", "sns.amazonaws.com", "Unsubscribe"},
+	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "DeleteTrail", AnyResource},
+	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "PutEventSelectors", AnyResource},
+	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StopLogging", AnyResource},
+	{"aws.cloudtrail", "cloudtrail.amazonaws.com", "UpdateTrail", AnyResource},
+	{"aws.monitoring", "monitoring.amazonaws.com", "DeleteAlarms", AnyResource},
+	{"aws.monitoring", "monitoring.amazonaws.com", "DisableAlarmActions", AnyResource},
+	{"aws.monitoring", "monitoring.amazonaws.com", "PutMetricAlarm", AnyResource},
+	{"aws.logs", "logs.amazonaws.com", "DeleteLogGroup", AnyResource},
+	{"aws.logs", "logs.amazonaws.com", "DeleteMetricFilter", AnyResource},
+	{"aws.logs", "logs.amazonaws.com", "PutMetricFilter", AnyResource},
+	{"aws.kms", "kms.amazonaws.com", "DisableKey", AnyResource},
+	{"aws.kms", "kms.amazonaws.com", "PutKeyPolicy", AnyResource},
+	{"aws.kms", "kms.amazonaws.com", "ScheduleKeyDeletion", AnyResource},
+	{"aws.sns", "sns.amazonaws.com", "AddPermission", AnyResource},
+	{"aws.sns", "sns.amazonaws.com", "DeleteTopic", AnyResource},
+	{"aws.sns", "sns.amazonaws.com", "RemovePermission", AnyResource},
+	{"aws.sns", "sns.amazonaws.com", "SetTopicAttributes", AnyResource},
+	{"aws.sns", "sns.amazonaws.com", "Unsubscribe", AnyResource},
 }
 
-// Handled returns the API calls whose CloudTrail events trigger a run,
-// sorted by source then name. The slice is a copy.
+// Handled returns the control calls (the list above) whose CloudTrail
+// events trigger a run, sorted by source then name. The slice is a copy.
+// The decoder also accepts the self-watch calls (SelfWatched), which matter
+// only on Watchkeeper's own resources.
 func Handled() []APICall {
 	out := append([]APICall(nil), handled...)
+	sortCalls(out)
+	return out
+}
+
+// sortCalls sorts calls by source then name.
+func sortCalls(out []APICall) {
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Source != out[j].Source {
 			return out[i].Source < out[j].Source
 		}
 		return out[i].Name < out[j].Name
 	})
-	return out
 }
 
 // HandledBySource groups Handled by EventBridge source: source -> sorted
@@ -135,7 +144,7 @@ func HandledBySource() map[string][]string {
 }
 
 func lookupCall(eventSource, name string) (APICall, bool) {
-	for _, c := range handled {
+	for _, c := range append(Handled(), selfWatched...) {
 		if c.EventSource == eventSource && c.Name == name {
 			return c, true
 		}
@@ -190,6 +199,14 @@ type Trigger struct {
 	// (e.g. "log group CloudTrail/Default, filter watchkeeper-root-usage").
 	// Informational only: it never decides what a run changes.
 	Resources []string `json:"resources,omitempty"`
+	// Change says in one sentence what a self-watch call (SelfWatch)
+	// changed, e.g. that a rule was disabled or the function's reserved
+	// concurrency set to 0. Informational, like Resources.
+	Change string `json:"change,omitempty"`
+	// Target is the name of the resource a self-watch call changed (the
+	// rule, function or role name as the caller gave it), e.g. so that a
+	// summary can tell whether this run re-enabled that very rule.
+	Target string `json:"target,omitempty"`
 	// ErrorCode is the CloudTrail errorCode when the call failed (e.g.
 	// "AccessDenied"). A failed call changed nothing, so the handler skips
 	// it (Failed) instead of running: otherwise any principal in the

@@ -60,6 +60,10 @@ type Fault struct {
 	// Times caps the number of injections; 0 means unlimited. Times: 1 with
 	// a throttle makes a transient fault the SDK retries through.
 	Times int
+	// After lets the first After matching calls through untouched before
+	// the rule may fire: a call that succeeds once and fails from then on,
+	// such as a re-read after apply. 0 means from the first call.
+	After int
 	// Delay is FaultSlow's delay; 0 means 2 s.
 	Delay time.Duration
 	// Code and Status, if set, override the error code and HTTP status the
@@ -72,6 +76,7 @@ type Fault struct {
 type faultRule struct {
 	Fault
 	injected int
+	matched  int // calls matched so far, for After
 }
 
 type faultState struct {
@@ -88,7 +93,7 @@ func (s *faultState) init(seed uint64) {
 func (s *faultState) resetCounters() {
 	s.injected = map[Call]int{}
 	for _, r := range s.rules {
-		r.injected = 0
+		r.injected, r.matched = 0, 0
 	}
 }
 
@@ -149,7 +154,11 @@ func (p *Proxy) injectFault(req *Request, seq int, next Next) (*Response, error)
 	for i, r := range p.faults.rules {
 		if (r.Service != "" && r.Service != req.Service) ||
 			(r.Operation != "" && r.Operation != req.Operation) ||
-			(r.Region != "" && r.Region != req.Region) ||
+			(r.Region != "" && r.Region != req.Region) {
+			continue
+		}
+		r.matched++
+		if r.matched <= r.After ||
 			(r.Times > 0 && r.injected >= r.Times) ||
 			!p.faults.fires(i, r, req.Call, seq) {
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -250,5 +251,31 @@ func TestSeededScheduleIsReproducible(t *testing.T) {
 	}
 	if same {
 		t.Error("seeds 42 and 7 gave the same schedule")
+	}
+}
+
+// TestFaultAfter: a rule with After lets that many matching calls through,
+// then fires; calls it does not match do not count, and Reset restarts it.
+func TestFaultAfter(t *testing.T) {
+	p := newProxy(t)
+	p.Inject(awsproxy.Fault{Service: "sts", Kind: awsproxy.FaultThrottle, After: 2})
+	cfg := moto.Config(p.URL, "us-east-1")
+	outcome := func() []bool {
+		var failed []bool
+		for range 4 {
+			if err := oneCall["sns"](t.Context(), cfg); err != nil {
+				t.Fatalf("sns is not matched by the rule: %v", err)
+			}
+			failed = append(failed, oneCall["sts"](t.Context(), cfg) != nil)
+		}
+		return failed
+	}
+	want := []bool{false, false, true, true}
+	if got := outcome(); !slices.Equal(got, want) {
+		t.Errorf("sts calls failed %v, want %v", got, want)
+	}
+	p.Reset()
+	if got := outcome(); !slices.Equal(got, want) {
+		t.Errorf("after Reset, sts calls failed %v, want %v", got, want)
 	}
 }

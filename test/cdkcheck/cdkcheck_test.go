@@ -2,8 +2,8 @@
 // real CDK CLI (`npx cdk synth`, after `npm ci`) synthesizes the stack,
 // cfn-lint validates the template, moto's EventBridge proves that the drift
 // rule's event pattern selects exactly the events it should, and
-// `cdk bootstrap` + `cdk deploy` run against moto_server (see
-// TestCDKBootstrapAndDeployOnMoto for what moto cannot do).
+// `cdk bootstrap` + `cdk deploy` run against moto_server (through
+// test/deploylocal, `make deploy-local`, which knows what moto cannot do).
 //
 // The synth runs once per test binary (about a minute: it compiles the app
 // and cross-compiles the Lambda). Set WATCHKEEPER_CDK_OUT to an existing
@@ -21,10 +21,18 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/watchkeeper/watchkeeper/pkg/selfwatch"
+	"github.com/watchkeeper/watchkeeper/test/cfn"
 	"github.com/watchkeeper/watchkeeper/test/moto"
 )
 
 const stackName = "Watchkeeper"
+
+// cliEnv is added to the environment of every CDK CLI run. The jsii
+// runtime prints a large banner on every synth under Node 20, which is past
+// the end of jsii's support (2026-10-30); the variable takes a list of
+// major versions to stay quiet about.
+var cliEnv = []string{"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20", "CDK_DISABLE_CLI_TELEMETRY=true"}
 
 var (
 	synthOnce sync.Once
@@ -86,8 +94,7 @@ func cloudAssembly(t *testing.T) string {
 			"-c", "provisionTrail=true",
 			"-c", "trailHealing=full")
 		cmd.Dir = root
-		cmd.Env = append(moto.Env(os.Environ(), srv.URL, "us-east-1"),
-			"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1", "CDK_DISABLE_CLI_TELEMETRY=true")
+		cmd.Env = append(moto.Env(os.Environ(), srv.URL, "us-east-1"), cliEnv...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
@@ -117,23 +124,46 @@ func loadTemplate(t *testing.T) map[string]any {
 	return doc
 }
 
-// driftPattern returns the drift rule's event pattern from the template.
+// driftPattern returns the drift rule's event pattern from the template,
+// with the stack's own function and delivery role named as they would be
+// deployed (ownNames).
 func driftPattern(t *testing.T) map[string]any {
 	t.Helper()
+	return rulePattern(t, selfwatch.DriftRule)
+}
+
+// The physical names the tests give the stack's function and the managed
+// trail's delivery role, whose names CloudFormation generates at deploy
+// time (the patterns name them with Ref).
+const (
+	motoFunctionName     = "Watchkeeper-RemediatorF10C6561-AbCdEf"
+	motoDeliveryRoleName = "Watchkeeper-TrailLogsRoleD1D2C5F1-GhIjKl"
+)
+
+// rulePattern returns the event pattern of the rule named name, with Refs
+// to the function and to the trail's delivery role replaced by
+// motoFunctionName and motoDeliveryRoleName.
+func rulePattern(t *testing.T, name string) map[string]any {
+	t.Helper()
+	names := map[string]string{}
 	var found []map[string]any
-	for _, r := range loadTemplate(t)["Resources"].(map[string]any) {
+	for id, r := range loadTemplate(t)["Resources"].(map[string]any) {
 		res := r.(map[string]any)
-		if res["Type"] != "AWS::Events::Rule" {
-			continue
-		}
-		if p, ok := res["Properties"].(map[string]any)["EventPattern"].(map[string]any); ok {
-			found = append(found, p)
+		switch {
+		case res["Type"] == "AWS::Lambda::Function":
+			names[id] = motoFunctionName
+		case res["Type"] == "AWS::IAM::Role" && strings.HasPrefix(id, "TrailLogsRole"):
+			names[id] = motoDeliveryRoleName
+		case res["Type"] == "AWS::Events::Rule" && res["Properties"].(map[string]any)["Name"] == name:
+			if p, ok := res["Properties"].(map[string]any)["EventPattern"].(map[string]any); ok {
+				found = append(found, p)
+			}
 		}
 	}
 	if len(found) != 1 {
-		t.Fatalf("found %d rules with an event pattern, want 1", len(found))
+		t.Fatalf("found %d rules named %s with an event pattern, want 1", len(found), name)
 	}
-	return found[0]
+	return cfn.ResolvePseudo(found[0], names).(map[string]any)
 }
 
 // motoPseudo are the values CloudFormation gives the pseudo parameters at

@@ -1,7 +1,6 @@
 package cdkcheck_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,59 +18,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/watchkeeper/watchkeeper/pkg/selfwatch"
 	"github.com/watchkeeper/watchkeeper/test/moto"
 )
 
 // TestCDKBootstrapAndDeployOnMoto runs the real `cdk bootstrap` and
-// `cdk deploy` against moto_server and reads the deployed stack back through
-// the AWS APIs.
-//
-// Where moto 5.2.1 falls short, and what this test does about it:
-//   - moto's CloudFormation reads a TemplateURL as path-style only when its
-//     host is literally "localhost" (moto/cloudformation/utils.py
-//     get_stack_from_s3_url); with 127.0.0.1 the deploy stops at "creating
-//     CloudFormation changeset... The specified bucket does not exist". The
-//     CLI gets AWS_ENDPOINT_URL=http://localhost:PORT.
-//   - moto creates a stack's resources lazily and its AWS::KMS::Key handler
-//     crashes on CloudFormation's Key/Value tags (KeyError: 'TagKey' in
-//     moto/kms/models.py tag_resource), so the first read of the stack
-//     fails with HTTP 500. The test deploys a copy of the assembly whose KMS
-//     keys carry no Tags; the product template keeps them.
-//   - moto's CloudFormation skips AWS::CloudTrail::Trail,
-//     AWS::CloudWatch::Alarm, AWS::Lambda::EventInvokeConfig,
-//     AWS::S3::BucketPolicy, AWS::SNS::Subscription, AWS::SNS::TopicPolicy
-//     and AWS::SQS::QueuePolicy ("not supported by moto's CloudFormation
-//     implementation"), and drops a function's Architectures and
-//     LoggingConfig. Those are asserted on the template in infra/ instead.
+// `cdk deploy` against moto_server, through the command users run for the
+// same thing (`make deploy-local`, test/deploylocal, whose package comment
+// lists what moto 5.2.1 cannot do and the workarounds), and reads the
+// deployed stack back through the AWS APIs. What moto's CloudFormation
+// skips (trails, alarms, topic and queue policies, subscriptions, a
+// function's Architectures and LoggingConfig) is asserted on the template
+// in infra/ instead.
 func TestCDKBootstrapAndDeployOnMoto(t *testing.T) {
 	assembly := cloudAssembly(t)
-	root := repoRoot(t)
-	cdk := filepath.Join(root, "node_modules", ".bin", "cdk")
-
-	deployable := filepath.Join(t.TempDir(), "cdk.out")
-	if err := os.CopyFS(deployable, os.DirFS(assembly)); err != nil {
-		t.Fatalf("copy cloud assembly: %v", err)
-	}
-	stripKMSKeyTags(t, filepath.Join(deployable, stackName+".template.json"))
-
 	srv := moto.Start(t)
-	endpoint := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
-	env := append(moto.Env(os.Environ(), endpoint, "us-east-1"),
-		"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1", "CDK_DISABLE_CLI_TELEMETRY=true")
-	run := func(dir string, args ...string) {
-		t.Helper()
-		cmd := exec.CommandContext(t.Context(), cdk, args...)
-		cmd.Dir, cmd.Env = dir, env
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("cdk %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		}
+	cmd := exec.CommandContext(t.Context(), "go", "run", "./test/deploylocal",
+		"-endpoint", srv.URL, "-region", "us-east-1", "-assembly", assembly)
+	cmd.Dir = repoRoot(t)
+	cmd.Env = append(os.Environ(), cliEnv...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("deploylocal: %v\n%s", err, out)
 	}
-	// Run outside the repository so bootstrap does not synthesize the app.
-	run(t.TempDir(), "bootstrap", "aws://"+moto.Account+"/us-east-1", "--no-notices")
-	run(t.TempDir(), "deploy", "--app", deployable, "--require-approval", "never", "--no-notices")
 
+	endpoint := srv.URL
 	cfg := moto.Config(endpoint, "us-east-1")
 	eb := eventbridge.NewFromConfig(cfg)
 	rules, err := eb.ListRules(t.Context(), &eventbridge.ListRulesInput{})
@@ -85,6 +54,10 @@ func TestCDKBootstrapAndDeployOnMoto(t *testing.T) {
 		if r.ScheduleExpression != nil {
 			schedules++
 		}
+		if r.EventPattern != nil && aws.ToString(r.Name) == selfwatch.WatchRule {
+			patterns++
+			continue // targets the watchdog topic, not the function (infra/selfwatch.go)
+		}
 		if r.EventPattern != nil {
 			patterns++
 		}
@@ -96,14 +69,18 @@ func TestCDKBootstrapAndDeployOnMoto(t *testing.T) {
 			t.Fatalf("rule %s has %d targets, want 1", aws.ToString(r.Name), len(targets.Targets))
 		}
 		tg := targets.Targets[0]
-		functionArn = aws.ToString(tg.Arn)
+		if r.ScheduleExpression != nil {
+			// The schedule invokes the function; the drift rule sends to
+			// the drift queue, which the function reads (infra/queue.go).
+			functionArn = aws.ToString(tg.Arn)
+		}
 		if tg.DeadLetterConfig == nil || !strings.Contains(aws.ToString(tg.DeadLetterConfig.Arn), ":sqs:") ||
 			tg.RetryPolicy == nil || aws.ToInt32(tg.RetryPolicy.MaximumRetryAttempts) != 2 {
 			t.Errorf("rule %s target lacks the DLQ or retry policy: %+v", aws.ToString(r.Name), tg)
 		}
 	}
-	if schedules != 1 || patterns != 1 {
-		t.Errorf("deployed %d schedule and %d pattern rules, want 1 and 1", schedules, patterns)
+	if schedules != 1 || patterns != 2 {
+		t.Errorf("deployed %d schedule and %d pattern rules, want 1 and 2 (drift, self-watch)", schedules, patterns)
 	}
 
 	var fn struct {
@@ -131,32 +108,6 @@ func TestCDKBootstrapAndDeployOnMoto(t *testing.T) {
 	}
 	if k := topic.Attributes["KmsMasterKeyId"]; !strings.HasPrefix(k, "arn:aws:kms:us-east-1:"+moto.Account+":key/") {
 		t.Errorf("deployed topic KmsMasterKeyId = %q, want the stack's key ARN", k)
-	}
-}
-
-// stripKMSKeyTags removes Tags from every AWS::KMS::Key in the template
-// (the moto workaround described above).
-func stripKMSKeyTags(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range doc["Resources"].(map[string]any) {
-		res := r.(map[string]any)
-		if res["Type"] == "AWS::KMS::Key" {
-			delete(res["Properties"].(map[string]any), "Tags")
-		}
-	}
-	if b, err = json.Marshal(doc); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 

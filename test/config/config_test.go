@@ -93,6 +93,8 @@ var badInputs = []badInput{
 		map[string]any{"namespace": "CIS:x"}, `namespace: "CIS:x" is not a metric namespace`},
 	{"bad topic name", []string{"--topic-name", "alarms.fifo"}, map[string]string{config.EnvTopicName: "alarms.fifo"},
 		map[string]any{"topicName": "alarms.fifo"}, `topicName: "alarms.fifo" is not an SNS topic name (1-256 letters, digits, '-' or '_')`},
+	{"unknown findings destination", []string{"--findings", "splunk"}, map[string]string{config.EnvFindings: "splunk"},
+		map[string]any{"findings": "splunk"}, `findings: "splunk" is not allowed (allowed: securityhub, none)`},
 }
 
 // hermeticEnv is an environment in which no AWS call can succeed: a
@@ -106,7 +108,7 @@ func hermeticEnv() []string {
 	}
 	return append(env, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x",
 		"AWS_ENDPOINT_URL=http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED=true",
-		"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1")
+		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
 }
 
 func TestSameBadInputSameMessage(t *testing.T) {

@@ -43,7 +43,8 @@ const (
 	HeaderErrorType   = "Lambda-Runtime-Function-Error-Type"
 )
 
-// maxPayload mirrors Lambda's 6 MB synchronous response limit.
+// maxPayload mirrors Lambda's 6 MB limit on a synchronous invocation's
+// request and response.
 const maxPayload = 6 << 20
 
 // ErrorPayload is what a runtime posts to an error endpoint.
@@ -183,8 +184,17 @@ func (s *Server) Invoke(ctx context.Context, payload []byte) ([]byte, *ErrorPayl
 	return r.Response, r.Error, nil
 }
 
+// ErrRequestTooLarge is returned by Do for a payload over Lambda's 6 MB
+// limit on a synchronous invocation's request (Lambda developer guide,
+// "Lambda quotas"; Invoke answers RequestTooLargeException). An event
+// source mapping never sends one: it stops a batch before the limit.
+var ErrRequestTooLarge = errors.New("request payload exceeds 6 MB")
+
 // Do is Invoke with options and timings.
 func (s *Server) Do(ctx context.Context, req Request) (Result, error) {
+	if len(req.Payload) > maxPayload {
+		return Result{}, fmt.Errorf("%w: %d bytes", ErrRequestTooLarge, len(req.Payload))
+	}
 	if req.RequestID == "" {
 		req.RequestID = fmt.Sprintf("8476a536-e9f4-11e8-9739-%012d", s.seq.Add(1))
 	}

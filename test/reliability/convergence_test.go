@@ -81,12 +81,16 @@ func (s schedule) String() string {
 }
 
 // failBudget bounds the failing responses (every kind but slow) one
-// schedule injects, over both runs. The SDK makes three attempts per call,
+// schedule injects, over both runs. In process the SDK makes three attempts
+// per call (cfgAt; the CLI sample's production policy makes more),
 // so a burst of up to 5 can make a call fail for good in the first run
 // (3 in a row) but not in the second (at most 2 left): transient faults
 // by construction. A fault that outlasts every retry of every run is not
 // transient, and no remediator can converge through it.
 const failBudget = 5
+
+// drifts are the ways seedAccount can undo a compliant account.
+var drifts = []string{"delete filters", "delete alarms", "disable alarm actions", "stop logging", "unsubscribe", "delete topic", "rewrite filter pattern", "rewrite alarm"}
 
 // newSchedule derives a schedule from seed alone.
 func newSchedule(seed uint64) schedule {
@@ -98,7 +102,7 @@ func newSchedule(seed uint64) schedule {
 		s.base = "trail only"
 	} else {
 		s.base = "compliant"
-		for _, d := range []string{"delete filters", "delete alarms", "disable alarm actions", "stop logging", "unsubscribe", "delete topic", "rewrite filter pattern", "rewrite alarm"} {
+		for _, d := range drifts {
 			if rng.Float64() < 0.35 {
 				s.drift = append(s.drift, d)
 			}
@@ -496,14 +500,14 @@ func abbreviate(seeds []uint64) string {
 // transient fault kind and applies every drift, and stays small.
 func TestSmokeSeedsCoverEveryFault(t *testing.T) {
 	seeds := smokeSeeds()
-	faults, drifts := map[string]bool{}, map[string]bool{}
+	faults, drifted := map[string]bool{}, map[string]bool{}
 	for _, seed := range seeds {
 		s := newSchedule(seed)
 		for _, c := range s.choices {
 			faults[c.label()] = true
 		}
 		for _, d := range s.drift {
-			drifts[d] = true
+			drifted[d] = true
 		}
 	}
 	for _, c := range transient {
@@ -511,8 +515,8 @@ func TestSmokeSeedsCoverEveryFault(t *testing.T) {
 			t.Errorf("smoke seeds %v never inject %s", seeds, c.label())
 		}
 	}
-	for _, d := range []string{"delete filters", "delete alarms", "disable alarm actions", "stop logging", "unsubscribe", "delete topic", "rewrite filter pattern", "rewrite alarm"} {
-		if !drifts[d] {
+	for _, d := range drifts {
+		if !drifted[d] {
 			t.Errorf("smoke seeds %v never drift %q", seeds, d)
 		}
 	}

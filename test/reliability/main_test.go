@@ -102,8 +102,10 @@ func testMain(m *testing.M) int {
 // cfg is the SDK configuration of seeding, reading back and in-process
 // engines: through the proxy (so shims and faults apply), with the SDK's
 // standard retryer (3 attempts, throttling and 5xx and resets retried) but a
-// short backoff, so hundreds of schedules fit in minutes. The CLI sample
-// runs with the SDK's default backoff.
+// short backoff, so hundreds of schedules fit in minutes. The CLI and
+// Lambda samples run with the engine's own policy (engine.Retryer: 10
+// attempts, real pauses); the throttling storm runs that policy in process
+// with compressed pauses (stormCfg).
 func (r *rig) cfg(region string) aws.Config { return cfgAt(r.proxy.URL, region) }
 
 func cfgAt(endpoint, region string) aws.Config {

@@ -52,6 +52,7 @@ func TestMain(m *testing.M) {
 		shimPutMetricFilter(proxy, h.Moto.URL)
 		optInEveryRegion(proxy)
 		shimTrailARNAsName(proxy)
+		proxy.ShimSecurityHub()
 	}))
 }
 
