@@ -326,24 +326,7 @@ func newWatchdogTopic(stack awscdk.Stack, cfg Config, partition, account, region
 		DisplayName: jsii.String("Watchkeeper watchdog"),
 		MasterKey:   key,
 	})
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyNonTLSAccess"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewStarPrincipal()},
-		Actions:    jsii.Strings("sns:*"),
-		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: &map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-	}))
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsOfThisAccount"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": account},
-			"ArnLike":      map[string]any{"aws:SourceArn": "arn:" + partition + ":cloudwatch:" + region + ":" + account + ":alarm:*"},
-		},
-	}))
+	alarmTopicPolicy(topic, partition, account, region) // stack.go
 	for _, e := range cfg.NotificationEmails {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
 	}

@@ -306,24 +306,7 @@ func newAlarmTopic(stack awscdk.Stack, cfg Config, key awskms.IKey, partition, a
 		// Not EnforceSSL: the L2 denies only sns:Publish over plain HTTP.
 		// The statement below denies every SNS action on the topic.
 	})
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyNonTLSAccess"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewStarPrincipal()},
-		Actions:    jsii.Strings("sns:*"),
-		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: &map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-	}))
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsOfThisAccount"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": account},
-			"ArnLike":      map[string]any{"aws:SourceArn": "arn:" + partition + ":cloudwatch:" + region + ":" + account + ":alarm:*"},
-		},
-	}))
+	alarmTopicPolicy(topic, partition, account, region)
 	for _, e := range cfg.NotificationEmails {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
 	}
@@ -378,4 +361,29 @@ func remediatorRoleName(regional bool, region string) string {
 		return RoleName
 	}
 	return RoleName + "-" + region
+}
+
+// alarmTopicPolicy is the access policy of a topic this account's alarms
+// notify (the alarm topic and the watchdog topic): every SNS action over
+// plain HTTP is denied (the L2's EnforceSSL denies only sns:Publish), and
+// CloudWatch may publish only for this account's alarms in this Region.
+func alarmTopicPolicy(topic awssns.Topic, partition, account, region string) {
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyNonTLSAccess"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewStarPrincipal()},
+		Actions:    jsii.Strings("sns:*"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: &map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	}))
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsOfThisAccount"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": account},
+			"ArnLike":      map[string]any{"aws:SourceArn": "arn:" + partition + ":cloudwatch:" + region + ":" + account + ":alarm:*"},
+		},
+	}))
 }
