@@ -1,9 +1,7 @@
 package findings_test
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,25 +26,13 @@ var (
 	proxy *awsproxy.Proxy
 )
 
-func TestMain(m *testing.M) { os.Exit(testMain(m)) }
-
-func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "watchkeeper-findings-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	srv, err = moto.Launch(filepath.Join(dir, "moto.log"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer srv.Stop()
-	proxy = awsproxy.New(srv.URL)
-	defer proxy.Close()
-	proxy.ShimSecurityHub()
-	return m.Run()
+func TestMain(m *testing.M) {
+	os.Exit(moto.Main("findings", func(s *moto.Server) int {
+		srv, proxy = s, awsproxy.New(s.URL)
+		defer proxy.Close()
+		proxy.ShimSecurityHub()
+		return m.Run()
+	}))
 }
 
 // hub resets moto and returns a Security Hub client through the proxy,

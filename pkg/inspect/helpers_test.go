@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,22 +35,8 @@ import (
 // empty account without paying for a server start.
 var srv *moto.Server
 
-func TestMain(m *testing.M) { os.Exit(testMain(m)) }
-
-func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "watchkeeper-inspect-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	srv, err = moto.Launch(filepath.Join(dir, "moto.log"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer srv.Stop()
-	return m.Run()
+func TestMain(m *testing.M) {
+	os.Exit(moto.Main("inspect", func(s *moto.Server) int { srv = s; return m.Run() }))
 }
 
 // env is the shared moto server, freshly reset, with a World and a way to

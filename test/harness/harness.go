@@ -135,6 +135,14 @@ func (h *Harness) Reset(tb testing.TB) {
 	h.Moto.Reset(tb)
 }
 
+// Fresh wipes moto's state and returns a World that seeds it through the
+// proxy, as the CLI sees it.
+func (h *Harness) Fresh(tb testing.TB) *world.World {
+	tb.Helper()
+	h.Reset(tb)
+	return world.New(h.Config)
+}
+
 // Result is one CLI run.
 type Result struct {
 	Code   int    // exit code

@@ -64,6 +64,27 @@ func Start(tb testing.TB) *Server {
 	return s
 }
 
+// Main serves a test package's TestMain: it launches one moto_server (its
+// log in a temporary directory named after pkg), calls run with it, stops
+// the server and returns run's exit code, or 1 when the server cannot
+// start. Use it as os.Exit(moto.Main("inspect", func(s *moto.Server) int {
+// srv = s; return m.Run() })).
+func Main(pkg string, run func(*Server) int) int {
+	dir, err := os.MkdirTemp("", "watchkeeper-"+pkg+"-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	srv, err := Launch(filepath.Join(dir, "moto.log"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer srv.Stop()
+	return run(srv)
+}
+
 // Launch starts moto_server on a free port, writing its output to logPath,
 // and waits until it answers. The caller must call Stop.
 //

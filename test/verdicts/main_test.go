@@ -56,12 +56,8 @@ func TestMain(m *testing.M) {
 // through the same proxy the CLI uses.
 func cfg(region string) aws.Config { return h.Config(region) }
 
-// fresh resets moto and returns a World over it.
-func fresh(t *testing.T) *world.World {
-	t.Helper()
-	h.Reset(t)
-	return world.New(cfg)
-}
+// fresh resets moto and returns a World over it (harness.Fresh).
+func fresh(t *testing.T) *world.World { t.Helper(); return h.Fresh(t) }
 
 // The CLI's JSON report (README, "Command line"), as harness declares it.
 type (
