@@ -38,15 +38,32 @@ lint:
 
 # The CLI and the Lambda bootstrap are built once here, side by side, and
 # handed to every suite that runs them (test/harness, test/lambdart) rather
-# than linked again by each.
+# than linked again by each. Test binaries are linked without DWARF (-w):
+# nothing here runs a debugger, and panics' stack traces do not use it.
+#
+# A moto zygote (test/moto/server.py --zygote) imports moto once and forks
+# every suite's moto servers (test/moto, WATCHKEEPER_MOTO_ZYGOTE): about
+# forty servers, each of which would spend ~2.5 s of CPU importing moto.
+# Without python3 and moto the suites start their own servers as before.
+#
+# go test runs the packages in the order they are named (two at a time on
+# two cores) and ./... adds the rest; the suites that take longest are named
+# first, so none of them starts last and runs on alone while a core idles.
 TESTBIN := $(CURDIR)/dist/testbin
+LONGEST_FIRST := ./test/cdkcheck ./test/scenarios ./test/verdicts ./test/reliability ./test/config ./infra ./pkg/engine
 unit:
-	@mkdir -p $(TESTBIN)
-	@$(GO) build -o $(TESTBIN)/remediator ./functions/remediator & cli=$$!; \
+	@mkdir -p $(TESTBIN); zdir=$$(mktemp -d); zygote_sock=$$zdir/moto.sock; \
+	  python3 test/moto/server.py --zygote $$zygote_sock > $(TESTBIN)/moto-zygote.log 2>&1 & zygote=$$!; \
+	  trap 'kill $$zygote 2>/dev/null; rm -rf $$zdir' EXIT; \
+	  $(GO) build -o $(TESTBIN)/remediator ./functions/remediator & cli=$$!; \
 	  CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc -o $(TESTBIN)/bootstrap ./functions/remediator || exit 1; \
-	  wait $$cli
-	WATCHKEEPER_CLI=$(TESTBIN)/remediator WATCHKEEPER_BOOTSTRAP=$(TESTBIN)/bootstrap \
-	  $(GO) test -count=1 -timeout 25m ./...
+	  wait $$cli || exit 1; \
+	  until grep -q ready $(TESTBIN)/moto-zygote.log || ! kill -0 $$zygote 2>/dev/null; do sleep 0.2; done; \
+	  if kill -0 $$zygote 2>/dev/null; then export WATCHKEEPER_MOTO_ZYGOTE=$$zygote_sock; \
+	  else echo "no moto zygote ($(TESTBIN)/moto-zygote.log): each suite starts its own moto_server"; fi; \
+	  echo "$(GO) test -count=1 -ldflags=-w -timeout 25m $(LONGEST_FIRST) ./..."; \
+	  WATCHKEEPER_CLI=$(TESTBIN)/remediator WATCHKEEPER_BOOTSTRAP=$(TESTBIN)/bootstrap \
+	    $(GO) test -count=1 -ldflags=-w -timeout 25m $(LONGEST_FIRST) ./...
 
 # Each fuzz target runs for a bounded time on top of its committed seed
 # corpus. The three run side by side: -fuzztime is wall-clock time, so in

@@ -10,7 +10,28 @@ import io
 import json
 import sys
 
+import botocore.session
 from awscli.clidriver import create_clidriver
+
+# Every command gets a new clidriver and botocore session, as a new `aws`
+# process would, except for one thing: the sessions share one data loader.
+# botocore's Loader reads the service models (JSON) and caches what it
+# reads per instance (botocore/loaders.py, instance_cache), so one process
+# already hands the same parsed models to every client it makes; sharing it
+# across commands only keeps that cache. Without it, each command spent
+# about two thirds of its CPU listing botocore's data directories and
+# re-parsing the same models (cProfile, 24 audit commands: 6.8 s).
+_loaders = {}
+_create_loader = botocore.session.create_loader
+
+
+def _shared_loader(search_path_string=None):
+    if search_path_string not in _loaders:
+        _loaders[search_path_string] = _create_loader(search_path_string)
+    return _loaders[search_path_string]
+
+
+botocore.session.create_loader = _shared_loader
 
 reply = sys.stdout
 reply.write("ready\n")

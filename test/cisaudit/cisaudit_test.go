@@ -214,20 +214,27 @@ func TestAudit(t *testing.T) {
 
 // sameOutputEitherDriver proves the one-session driver prints exactly what an
 // `aws` process per command prints, for the command shapes the audit uses: a
-// plain read, a --query (JMESPath) read and a failing command.
+// plain read, a --query (JMESPath) read and a failing command. The session
+// runs them all, twice, as an audit runs its commands, so state one command
+// leaves in the session (its shared model loader included) would show in a
+// later one.
 func sameOutputEitherDriver(t *testing.T, env []string, acct world.Account, metric string) {
 	t.Helper()
+	var commands [][]string
 	for _, args := range [][]string{
 		{"cloudtrail", "describe-trails"},
 		{"logs", "describe-metric-filters", "--log-group-name", acct.Trail.LogGroupName},
 		{"cloudwatch", "describe-alarms", "--query", "MetricAlarms[?MetricName == `" + metric + "`]"},
 		{"sns", "list-subscriptions-by-topic", "--topic-arn", acct.TopicARN + "-gone"},
 	} {
-		args = append(args, "--region", region, "--output", "json")
-		session, serr := cisaudit.RunCommand(t.Context(), cisaudit.Options{Env: env}, args)
-		spawned, perr := cisaudit.RunCommand(t.Context(), cisaudit.Options{Env: env, AWS: "aws"}, args)
-		if string(session) != string(spawned) || (serr == nil) != (perr == nil) {
-			t.Errorf("aws %v: session printed %q (error %v), aws printed %q (error %v)", args, session, serr, spawned, perr)
+		commands = append(commands, append(args, "--region", region, "--output", "json"))
+	}
+	spawned, perrs := cisaudit.RunCommands(t.Context(), cisaudit.Options{Env: env, AWS: "aws"}, commands)
+	session, serrs := cisaudit.RunCommands(t.Context(), cisaudit.Options{Env: env}, append(commands, commands...))
+	for i := range session {
+		j := i % len(commands)
+		if string(session[i]) != string(spawned[j]) || (serrs[i] == nil) != (perrs[j] == nil) {
+			t.Errorf("aws %v (round %d): session printed %q (error %v), aws printed %q (error %v)", commands[j], i/len(commands)+1, session[i], serrs[i], spawned[j], perrs[j])
 		}
 	}
 }

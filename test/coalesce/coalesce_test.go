@@ -52,10 +52,6 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := memoizeJSONPath(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	motoSrv, err = moto.Launch(filepath.Join(tmp, "moto.log"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -63,30 +59,6 @@ func run(m *testing.M) int {
 	}
 	defer motoSrv.Stop()
 	return m.Run()
-}
-
-// memoizeJSONPath makes the moto_server this package starts cache
-// jsonpath_ng's parser, through a sitecustomize module on PYTHONPATH.
-// moto 5.2.1 compiles every input path of a rule target with a yacc parser
-// for every event it delivers (moto/events/utils.py, EventTemplateParser:
-// eight paths, about 0.5 s per event on the CI machines), which makes the
-// 640 events of the burst take minutes; with the cache they take about 15
-// seconds. Parsing is pure, so the cache changes no answer.
-func memoizeJSONPath(dir string) error {
-	site := filepath.Join(dir, "python")
-	if err := os.MkdirAll(site, 0o755); err != nil {
-		return err
-	}
-	src := "import functools\nimport jsonpath_ng.ext\nimport jsonpath_ng.ext.parser\n" +
-		"_parse = functools.lru_cache(maxsize=None)(jsonpath_ng.ext.parser.parse)\n" +
-		"jsonpath_ng.ext.parse = _parse\njsonpath_ng.ext.parser.parse = _parse\n"
-	if err := os.WriteFile(filepath.Join(site, "sitecustomize.py"), []byte(src), 0o644); err != nil {
-		return err
-	}
-	if old := os.Getenv("PYTHONPATH"); old != "" {
-		site += string(os.PathListSeparator) + old
-	}
-	return os.Setenv("PYTHONPATH", site)
 }
 
 // account is one test's moto account: a compliant account whose topic

@@ -8,8 +8,11 @@ package moto
 
 import (
 	"bufio"
+	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,10 +39,16 @@ const (
 type Server struct {
 	// URL is the endpoint, e.g. "http://127.0.0.1:45123".
 	URL string
-	cmd *exec.Cmd
+	cmd *exec.Cmd // a server Launch started
+	// A server forked from the zygote: the connection it lives as long as,
+	// and its process.
+	conn net.Conn
+	proc *os.Process
 }
 
-// Binary returns the moto_server executable, or an error saying how to get it.
+// Binary returns the moto_server executable, or an error saying how to get
+// it. Launch runs the same server through server.py when python3 is on the
+// PATH (see launcher).
 func Binary() (string, error) {
 	if p := os.Getenv("MOTO_SERVER"); p != "" {
 		return p, nil
@@ -93,8 +102,48 @@ func Main(pkg string, run func(*Server) int) int {
 // http://127.0.0.1:PORT", which Launch reads. No other process can take the
 // port between choosing and binding it, so many servers, in this process or
 // in parallel test binaries, can start at once.
+//
+// When ZygoteEnv names a zygote's socket, the server is forked from it
+// instead (same application, same environment, without moto's start-up
+// cost); if the zygote does not answer, Launch says so on stderr and starts
+// the server itself.
 func Launch(logPath string) (*Server, error) {
-	bin, err := Binary()
+	if sock := os.Getenv(ZygoteEnv); sock != "" && os.Getenv("MOTO_SERVER") == "" {
+		s, err := forkServer(sock, logPath)
+		if err == nil {
+			return s, nil
+		}
+		fmt.Fprintf(os.Stderr, "moto: %s: %v; starting moto_server instead\n", ZygoteEnv, err)
+	}
+	return startServer(logPath)
+}
+
+// ZygoteEnv names the Unix socket of a moto fork server (server.py
+// --zygote), which "make test" starts once for all its test binaries: each
+// server forked from it skips the ~2.5 s of CPU moto spends importing
+// itself and its services before the first answer.
+const ZygoteEnv = "WATCHKEEPER_MOTO_ZYGOTE"
+
+// serverEnv is the environment of every moto server: the hermetic one
+// (Env) plus moto's own settings.
+func serverEnv() []string {
+	return append(Env(os.Environ(), "", "us-east-1"),
+		// Python buffers stdout when it is not a terminal; moto logs to
+		// stderr, but unbuffered output keeps the log complete if the
+		// process dies.
+		"PYTHONUNBUFFERED=1",
+		// moto creates an EC2 backend per Region on first use, and with it
+		// ~1,200 default AMIs plus a volume and a snapshot each: 0.13 s of
+		// CPU per Region after every reset, half of moto's CPU in
+		// test/verdicts (cProfile), for images no test reads (the engine's
+		// only EC2 call is DescribeRegions). moto's documented switch
+		// (moto/settings.py, ec2_load_default_amis) turns that off.
+		"MOTO_EC2_LOAD_DEFAULT_AMIS=false")
+}
+
+// startServer runs a new moto server process (launcher) and waits for it.
+func startServer(logPath string) (*Server, error) {
+	bin, args, err := launcher(filepath.Dir(logPath))
 	if err != nil {
 		return nil, err
 	}
@@ -107,12 +156,9 @@ func Launch(logPath string) (*Server, error) {
 		logf.Close()
 		return nil, fmt.Errorf("moto output pipe: %w", err)
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", "0")
+	cmd := exec.Command(bin, append(args, "-H", "127.0.0.1", "-p", "0")...)
 	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.Env = Env(os.Environ(), "", "us-east-1")
-	// Python buffers stdout when it is not a terminal; moto logs to stderr,
-	// but unbuffered output keeps the log complete if the process dies.
-	cmd.Env = append(cmd.Env, "PYTHONUNBUFFERED=1")
+	cmd.Env = serverEnv()
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
@@ -137,23 +183,100 @@ func Launch(logPath string) (*Server, error) {
 		s.Stop()
 		return nil, fmt.Errorf("moto_server did not report its port within %s (log: %s)", startTimeout, logPath)
 	}
-	// The line is logged after the socket listens; one request proves the
-	// app itself answers.
+	return s, s.awaitAnswer(timeout.C, exited, logPath)
+}
+
+// forkServer asks the zygote listening on sock for a server (the protocol
+// is in server.py) and waits for it. The server lives as long as the
+// connection: Stop closes it, and so does the test binary's exit, however
+// it ends.
+func forkServer(sock, logPath string) (*Server, error) {
+	conn, err := net.DialTimeout("unix", sock, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, kv := range serverEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	req, err := json.Marshal(struct {
+		Env map[string]string `json:"env"`
+		Log string            `json:"log"`
+	}{env, logPath})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	var reply struct {
+		URL string `json:"url"`
+		PID int    `json:"pid"`
+	}
+	_ = conn.SetDeadline(time.Now().Add(startTimeout))
+	if _, err := conn.Write(append(req, '\n')); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("ask the zygote for a server: %w", err)
+	}
+	if err := json.NewDecoder(conn).Decode(&reply); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("the zygote's reply (log: %s): %w", logPath, err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	s := &Server{URL: reply.URL, conn: conn}
+	// On Linux FindProcess holds a pidfd, so Stop can never signal another
+	// process that later reuses the pid.
+	if p, err := os.FindProcess(reply.PID); err == nil {
+		s.proc = p
+	}
+	timeout := time.NewTimer(startTimeout)
+	defer timeout.Stop()
+	return s, s.awaitAnswer(timeout.C, nil, logPath)
+}
+
+// awaitAnswer waits until the server's application answers: the port is
+// reported once the socket listens, and one request proves the app itself
+// answers. It stops the server when it gives up.
+func (s *Server) awaitAnswer(timeout <-chan time.Time, exited <-chan error, logPath string) error {
 	for {
 		resp, err := http.Get(s.URL + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
-			return s, nil
+			return nil
 		}
 		select {
 		case err := <-exited:
-			return nil, fmt.Errorf("moto_server on %s exited (%v; log: %s)", s.URL, err, logPath)
-		case <-timeout.C:
+			return fmt.Errorf("moto_server on %s exited (%v; log: %s)", s.URL, err, logPath)
+		case <-timeout:
 			s.Stop()
-			return nil, fmt.Errorf("moto_server did not answer on %s within %s (log: %s)", s.URL, startTimeout, logPath)
+			return fmt.Errorf("moto_server did not answer on %s within %s (log: %s)", s.URL, startTimeout, logPath)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// serverPy is moto_server's entry point without moto 5.2.1's per-request
+// directory scan, and the zygote (its docstring has both measurements).
+//
+//go:embed server.py
+var serverPy []byte
+
+// launcher returns the command that starts moto's server and its leading
+// arguments: python3 running serverPy (written into dir), or the
+// moto_server executable itself when MOTO_SERVER names one or python3 is
+// not on the PATH. serverPy hands over to moto_server when python3 lacks
+// moto, so every path ends in the same server.
+func launcher(dir string) (string, []string, error) {
+	if os.Getenv("MOTO_SERVER") == "" {
+		if py, err := exec.LookPath("python3"); err == nil {
+			script := filepath.Join(dir, "moto_server.py")
+			if err := os.WriteFile(script, serverPy, 0o644); err != nil {
+				return "", nil, fmt.Errorf("write moto launcher: %w", err)
+			}
+			return py, []string{script}, nil
+		}
+	}
+	bin, err := Binary()
+	return bin, nil, err
 }
 
 // startTimeout bounds moto_server's start (about 1 s on an idle machine;
@@ -189,6 +312,12 @@ func copyLog(r *os.File, logf *os.File, urls chan<- string) {
 func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = s.cmd.Process.Kill()
+	}
+	if s.proc != nil {
+		_ = s.proc.Kill()
+	}
+	if s.conn != nil {
+		_ = s.conn.Close()
 	}
 }
 
