@@ -92,11 +92,10 @@ def zygote(path):
     for service in _PRELOAD:
         app.app_instances[service] = create_backend_app(service)
 
-    # Everything loaded so far lives as long as the servers: keep it out of
-    # the collector's sight (Python's gc docs, gc.freeze, "for a pre-fork
-    # server"). Otherwise each full collection in a server walks millions of
-    # preloaded objects (moto.ec2's resource data among them) and touches
-    # their pages: a burst of 500 EventBridge events ran 6 times slower.
+    # Everything loaded so far lives as long as the servers: move it out of
+    # the collector's generations, as Python's gc docs advise before forking
+    # (gc.freeze), so a server's full collections do not walk the preloaded
+    # objects (moto.ec2's resource data among them) and copy their pages.
     gc.freeze()
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
