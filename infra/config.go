@@ -153,56 +153,77 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	read := map[string]bool{} // the keys this reads, for checkContextKeys
 	get := func(key string) any { read[key] = true; return node.TryGetContext(jsii.String(key)) }
 	cfg := DefaultConfig()
-	var errs []error
-	str := func(key string, dst *string) {
-		v := get(key)
-		if v == nil {
-			return
-		}
-		s, ok := v.(string)
-		if !ok {
-			errs = append(errs, &ContextError{Key: key, Value: fmt.Sprint(v), Allowed: "a string"})
-			return
-		}
-		if s = strings.TrimSpace(s); s != "" {
-			*dst = s
-		}
-	}
-	list := func(key string, dst *[]string) {
-		l, err := stringList(get(key))
-		if err != nil {
-			errs = append(errs, &ContextError{Key: key, Value: fmt.Sprint(get(key)), Allowed: "a JSON array of strings or a comma-separated string"})
-			return
-		}
-		*dst = l
-	}
-	str(ctxBenchmark, &cfg.Benchmark)
-	str(ctxMode, &cfg.Mode)
-	str(ctxPatternProfile, &cfg.PatternProfile)
-	str(ctxSchedule, &cfg.Schedule)
-	str(ctxNamespace, &cfg.Namespace)
-	str(ctxTopicName, &cfg.TopicName)
-	str(ctxTrailHealing, &cfg.TrailHealing)
-	str(ctxTrailName, &cfg.TrailName)
-	str(ctxFindings, &cfg.Findings)
-	list(ctxNotificationEmails, &cfg.NotificationEmails)
-	list(ctxExcludedControls, &cfg.ExcludedControls)
-	list(ctxRegions, &cfg.Regions)
-	list(ctxSubscriptions, &cfg.Subscribe)
-	if v := get(ctxProvisionTrail); v != nil {
-		b, err := boolValue(v)
-		if err != nil {
-			errs = append(errs, &ContextError{Key: ctxProvisionTrail, Value: fmt.Sprint(v), Allowed: "true, false"})
-		}
-		cfg.ProvisionTrail = b
-	}
-	org, orgErrs := orgFromContext(get) // organization.go
-	cfg.Org, errs = org, append(errs, orgErrs...)
-	errs = append(errs, checkContextKeys(node, read)...)
+	r := &contextReader{get: get}
+	r.str(ctxBenchmark, &cfg.Benchmark)
+	r.str(ctxMode, &cfg.Mode)
+	r.str(ctxPatternProfile, &cfg.PatternProfile)
+	r.str(ctxSchedule, &cfg.Schedule)
+	r.str(ctxNamespace, &cfg.Namespace)
+	r.str(ctxTopicName, &cfg.TopicName)
+	r.str(ctxTrailHealing, &cfg.TrailHealing)
+	r.str(ctxTrailName, &cfg.TrailName)
+	r.str(ctxFindings, &cfg.Findings)
+	r.list(ctxNotificationEmails, &cfg.NotificationEmails)
+	r.list(ctxExcludedControls, &cfg.ExcludedControls)
+	r.list(ctxRegions, &cfg.Regions)
+	r.list(ctxSubscriptions, &cfg.Subscribe)
+	r.flag(ctxProvisionTrail, &cfg.ProvisionTrail)
+	cfg.Org = orgFromContext(r) // organization.go
+	errs := append(r.errs, checkContextKeys(node, read)...)
 	if err := errors.Join(append(errs, cfg.Validate())...); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// contextReader reads context values of one shape each through get,
+// collecting a ContextError for every value of the wrong shape: strings
+// (trimmed; blank keeps the default), lists (a JSON array of strings or a
+// comma-separated string) and booleans (true/false, JSON or string).
+type contextReader struct {
+	get  func(key string) any
+	errs []error
+}
+
+func (r *contextReader) bad(key string, v any, allowed string) {
+	r.errs = append(r.errs, &ContextError{Key: key, Value: fmt.Sprint(v), Allowed: allowed})
+}
+
+func (r *contextReader) str(key string, dst *string) {
+	v := r.get(key)
+	if v == nil {
+		return
+	}
+	s, ok := v.(string)
+	if !ok {
+		r.bad(key, v, "a string")
+		return
+	}
+	if s = strings.TrimSpace(s); s != "" {
+		*dst = s
+	}
+}
+
+func (r *contextReader) list(key string, dst *[]string) {
+	v := r.get(key)
+	l, err := stringList(v)
+	if err != nil {
+		r.bad(key, v, "a JSON array of strings or a comma-separated string")
+		return
+	}
+	*dst = l
+}
+
+func (r *contextReader) flag(key string, dst *bool) {
+	v := r.get(key)
+	if v == nil {
+		return
+	}
+	b, err := boolValue(v)
+	if err != nil {
+		r.bad(key, v, "true, false")
+	}
+	*dst = b
 }
 
 // scheduleExpr is the EventBridge schedule syntax: rate(N unit) or a

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -78,49 +77,20 @@ var (
 	roleARN    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}|\*):role/[\w+=,.@/-]{1,512}$`)
 )
 
-// orgFromContext reads the organization keys through get (which records
-// each key as read, for checkContextKeys). Shapes are checked here; the
-// rules that tie keys together are in validate.
-func orgFromContext(get func(string) any) (OrgConfig, []error) {
+// orgFromContext reads the organization keys through r (whose get
+// records each key as read, for checkContextKeys). Shapes are checked
+// here; the rules that tie keys together are in validate.
+func orgFromContext(r *contextReader) OrgConfig {
 	var o OrgConfig
-	var errs []error
-	flag := func(key string, dst *bool) {
-		if v := get(key); v != nil {
-			b, err := boolValue(v)
-			if err != nil {
-				errs = append(errs, &ContextError{Key: key, Value: fmt.Sprint(v), Allowed: "true, false"})
-			}
-			*dst = b
-		}
-	}
-	str := func(key string, dst *string) {
-		if v := get(key); v != nil {
-			s, ok := v.(string)
-			if !ok {
-				errs = append(errs, &ContextError{Key: key, Value: fmt.Sprint(v), Allowed: "a string"})
-				return
-			}
-			*dst = strings.TrimSpace(s)
-		}
-	}
-	list := func(key string, dst *[]string) {
-		v := get(key)
-		l, err := stringList(v)
-		if err != nil {
-			errs = append(errs, &ContextError{Key: key, Value: fmt.Sprint(v), Allowed: "a JSON array of strings or a comma-separated string"})
-			return
-		}
-		*dst = l
-	}
-	flag(ctxOrganization, &o.Enabled)
-	str(ctxOrganizationID, &o.OrganizationID)
-	list(ctxTargetOUs, &o.TargetOUs)
-	list(ctxMemberRegions, &o.MemberRegions)
-	list(ctxMemberSubscriptions, &o.MemberSubscriptions)
-	str(ctxCentralRoleARN, &o.CentralRoleARN)
-	flag(ctxSCP, &o.SCP)
-	str(ctxBreakGlassRoleARN, &o.BreakGlassRoleARN)
-	return o, errs
+	r.flag(ctxOrganization, &o.Enabled)
+	r.str(ctxOrganizationID, &o.OrganizationID)
+	r.list(ctxTargetOUs, &o.TargetOUs)
+	r.list(ctxMemberRegions, &o.MemberRegions)
+	r.list(ctxMemberSubscriptions, &o.MemberSubscriptions)
+	r.str(ctxCentralRoleARN, &o.CentralRoleARN)
+	r.flag(ctxSCP, &o.SCP)
+	r.str(ctxBreakGlassRoleARN, &o.BreakGlassRoleARN)
+	return o
 }
 
 // validate reports every problem of the organization keys. The keys only

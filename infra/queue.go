@@ -89,12 +89,7 @@ const DriftVisibilityTimeoutMinutes = 6 * FunctionTimeoutMinutes
 // on rules that depend on the queues that depend on the key. The
 // function's role uses the key through its own policy (queueStatements).
 func newQueueKey(stack awscdk.Stack, partition, account, region string) awskms.Key {
-	key := awskms.NewKey(stack, jsii.String("QueueKey"), &awskms.KeyProps{
-		Description:       jsii.String("Watchkeeper drift and dead-letter queues (CloudTrail records)"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
-	})
+	key := newRotatedKey(stack, "QueueKey", "Watchkeeper drift and dead-letter queues (CloudTrail records)")
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowThisAccountsRulesToSendToTheQueues"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
@@ -303,12 +302,7 @@ const selfWatchTemplate = `{"watchkeeper": "Watchkeeper itself was changed, and 
 // CloudWatch alarms and EventBridge rules publish, and nothing for the
 // remediator.
 func newWatchdogTopic(stack awscdk.Stack, cfg Config, partition, account, region string) awssns.Topic {
-	key := awskms.NewKey(stack, jsii.String("WatchdogKey"), &awskms.KeyProps{
-		Description:       jsii.String("Watchkeeper watchdog topic encryption (independent of the alarm topic's key)"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
-	})
+	key := newRotatedKey(stack, "WatchdogKey", "Watchkeeper watchdog topic encryption (independent of the alarm topic's key)")
 	// Both publishers encrypt with the key through SNS, as the services
 	// themselves (SNS developer guide, "Key management": the publishing
 	// service needs kms:GenerateDataKey* and kms:Decrypt in the key policy).

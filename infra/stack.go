@@ -280,13 +280,7 @@ func newRules(stack awscdk.Stack, cfg Config, roleName string, fn awslambda.Func
 // (its policy cannot be changed); this key's policy lets CloudWatch use it,
 // but only on behalf of this account.
 func newTopicKey(stack awscdk.Stack, account string) awskms.Key {
-	key := awskms.NewKey(stack, jsii.String("TopicKey"), &awskms.KeyProps{
-		Description:       jsii.String("Watchkeeper alarm topic encryption"),
-		EnableKeyRotation: jsii.Bool(true),
-		// Deletion is scheduled, never immediate: 30 days to cancel it.
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-		PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
-	})
+	key := newRotatedKey(stack, "TopicKey", "Watchkeeper alarm topic encryption")
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchAlarmsToUseTheKey"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
@@ -386,4 +380,17 @@ func alarmTopicPolicy(topic awssns.Topic, partition, account, region string) {
 			"ArnLike":      map[string]any{"aws:SourceArn": "arn:" + partition + ":cloudwatch:" + region + ":" + account + ":alarm:*"},
 		},
 	}))
+}
+
+// newRotatedKey is a customer managed key for the stack's topics and
+// queues: rotated yearly, and deleted with the stack only on KMS's
+// schedule, never at once: 30 days in which the deletion can be cancelled. The managed trail's key is different: it decrypts retained
+// audit logs, so it is kept (trail.go).
+func newRotatedKey(stack awscdk.Stack, id, description string) awskms.Key {
+	return awskms.NewKey(stack, jsii.String(id), &awskms.KeyProps{
+		Description:       jsii.String(description),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
+	})
 }

@@ -168,15 +168,9 @@ func newAssetBucketStack(app awscdk.App, account, region, orgID string) awscdk.S
 		Description: jsii.String("Watchkeeper: the member stacks' Lambda code in " + region + ", readable by the organization " + orgID),
 	})
 	awscdk.Tags_Of(st).Add(jsii.String("ManagedBy"), jsii.String("watchkeeper"), nil)
-	bucket := awss3.NewBucket(st, jsii.String("CodeBucket"), &awss3.BucketProps{
-		BucketName:        jsii.String(assetBucketName(account, region)),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		Versioned:         jsii.Bool(true),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-	})
+	props := privateBucketProps()
+	props.BucketName = jsii.String(assetBucketName(account, region))
+	bucket := awss3.NewBucket(st, jsii.String("CodeBucket"), props)
 	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("OrganizationReadsMemberCode"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},

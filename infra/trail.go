@@ -55,27 +55,14 @@ func newManagedTrail(stack awscdk.Stack, partition, account, region string) *man
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceArn": trailArn}},
 	}), jsii.Bool(false))
 
-	accessLogs := awss3.NewBucket(stack, jsii.String("TrailAccessLogsBucket"), &awss3.BucketProps{
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		Versioned:         jsii.Bool(true),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules:    trailLifecycle(),
-	})
-	bucket := awss3.NewBucket(stack, jsii.String("TrailBucket"), &awss3.BucketProps{
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:             jsii.Bool(true),
-		Versioned:              jsii.Bool(true),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		ServerAccessLogsBucket: accessLogs,
-		ServerAccessLogsPrefix: jsii.String("trail-bucket/"),
-		// Audit logs outlive the stack.
-		RemovalPolicy:  awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules: trailLifecycle(),
-	})
+	logsProps := privateBucketProps()
+	logsProps.LifecycleRules = trailLifecycle()
+	accessLogs := awss3.NewBucket(stack, jsii.String("TrailAccessLogsBucket"), logsProps)
+	trailProps := privateBucketProps()
+	trailProps.ServerAccessLogsBucket = accessLogs
+	trailProps.ServerAccessLogsPrefix = jsii.String("trail-bucket/")
+	trailProps.LifecycleRules = trailLifecycle()
+	bucket := awss3.NewBucket(stack, jsii.String("TrailBucket"), trailProps)
 	logGroup := awslogs.NewLogGroup(stack, jsii.String("TrailLogs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
@@ -136,4 +123,19 @@ func trailLifecycle() *[]*awss3.LifecycleRule {
 		NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
 		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
 	}}
+}
+
+// privateBucketProps are what every bucket the stacks create shares: no
+// public access, S3-managed encryption, TLS only, versioned, ACLs disabled
+// (bucket owner enforced), and kept when the stack is deleted, because audit
+// logs and deployed code outlive it. Callers add what differs.
+func privateBucketProps() *awss3.BucketProps {
+	return &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		Versioned:         jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	}
 }

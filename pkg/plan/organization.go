@@ -22,11 +22,10 @@ type Organization struct {
 	Error string `json:"error,omitempty"`
 }
 
-// OrgAccount is one account of the organization and its coverage.
+// OrgAccount is one account of the organization as observed
+// (account.OrgAccount: id, name, status) and its coverage.
 type OrgAccount struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Status  string `json:"status"`
+	account.OrgAccount
 	Covered bool   `json:"covered"`
 	Reason  string `json:"reason"`
 }
@@ -54,7 +53,7 @@ func judgeOrganization(s account.Snapshot, trails []*trailFacts) (*Organization,
 	}
 	var outside []string
 	for _, a := range s.Organization.Accounts {
-		oa := OrgAccount{ID: a.ID, Name: a.Name, Status: a.Status}
+		oa := OrgAccount{OrgAccount: a}
 		switch {
 		case out.TrailARN != "" && a.ID == s.Account:
 			oa.Covered = true

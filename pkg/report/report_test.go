@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/watchkeeper/watchkeeper/pkg/account"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
 	"github.com/watchkeeper/watchkeeper/pkg/report"
 )
@@ -311,7 +312,7 @@ func TestJSONCentralAndOrganization(t *testing.T) {
 	if _, ok := doc["organization"]; ok {
 		t.Error("organization section without a listing")
 	}
-	p.Organization = &plan.Organization{TrailARN: ct.TrailARN, Accounts: []plan.OrgAccount{{ID: "222233334444", Name: "a", Status: "ACTIVE", Covered: true}}}
+	p.Organization = &plan.Organization{TrailARN: ct.TrailARN, Accounts: []plan.OrgAccount{{OrgAccount: account.OrgAccount{ID: "222233334444", Name: "a", Status: "ACTIVE"}, Covered: true}}}
 	org, _ := decode(p)["organization"].(map[string]any)
 	if accts, _ := org["accounts"].([]any); len(accts) != 1 || accts[0].(map[string]any)["covered"] != true {
 		t.Errorf("organization = %v", org)

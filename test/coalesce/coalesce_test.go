@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,29 +35,11 @@ var (
 	bootstrap string
 )
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	tmp, err := os.MkdirTemp("", "watchkeeper-coalesce-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(tmp)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bootstrap = filepath.Join(tmp, "bootstrap") // lambdart.Build links a prebuilt one
-	if err := lambdart.Build(ctx, bootstrap, lambdart.BuildOptions{}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	motoSrv, err = moto.Launch(filepath.Join(tmp, "moto.log"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer motoSrv.Stop()
-	return m.Run()
+func TestMain(m *testing.M) {
+	os.Exit(lambdart.Main("coalesce", func(b string, srv *moto.Server) int {
+		bootstrap, motoSrv = b, srv
+		return m.Run()
+	}))
 }
 
 // account is one test's moto account: a compliant account whose topic

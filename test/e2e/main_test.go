@@ -5,19 +5,15 @@
 package e2e
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/watchkeeper/watchkeeper/test/lambdart"
 	"github.com/watchkeeper/watchkeeper/test/moto"
@@ -29,31 +25,13 @@ var (
 	bootstrap string
 )
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	tmp, err := os.MkdirTemp("", "watchkeeper-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(tmp)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bootstrap = filepath.Join(tmp, "bootstrap")
-	if err := lambdart.Build(ctx, bootstrap, lambdart.BuildOptions{}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	motoSrv, err = moto.Launch(filepath.Join(tmp, "moto.log"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer motoSrv.Stop()
-	proxy = newCallProxy(motoSrv.URL)
-	defer proxy.Close()
-	return m.Run()
+func TestMain(m *testing.M) {
+	os.Exit(lambdart.Main("e2e", func(b string, srv *moto.Server) int {
+		bootstrap, motoSrv = b, srv
+		proxy = newCallProxy(motoSrv.URL)
+		defer proxy.Close()
+		return m.Run()
+	}))
 }
 
 // call is one AWS API call seen by the proxy.

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/watchkeeper/watchkeeper/pkg/catalog"
 	"github.com/watchkeeper/watchkeeper/pkg/engine"
 	"github.com/watchkeeper/watchkeeper/pkg/plan"
@@ -46,7 +47,12 @@ func (a account) options(apply bool) engine.Options {
 
 // runEngine runs the engine in process through endpoint (a proxy URL).
 func runEngine(ctx context.Context, endpoint string, a account, apply bool, tweak func(*engine.Options)) (report.Report, error) {
-	c := cfgAt(endpoint, a.home())
+	return runEngineWith(ctx, cfgAt(endpoint, a.home()), a, apply, tweak)
+}
+
+// runEngineWith runs the engine in process with SDK configuration c (the
+// storm suite's carries its own retryer).
+func runEngineWith(ctx context.Context, c aws.Config, a account, apply bool, tweak func(*engine.Options)) (report.Report, error) {
 	o := a.options(apply)
 	if tweak != nil {
 		tweak(&o)

@@ -172,7 +172,7 @@ func (rg *rig) runStorm(ctx context.Context, s storm, viaCLI bool) stormOutcome 
 		rep = res.Report
 	} else {
 		var runErr error
-		rep, runErr = runEngineWith(ctx, stormCfg(rg.proxy.URL, s.acct.home()), s.acct, healNone)
+		rep, runErr = runEngineWith(ctx, stormCfg(rg.proxy.URL, s.acct.home()), s.acct, true, healNone)
 		if runErr != nil {
 			fail("engine.Run: %v (the storm must not cost the run its result)", runErr)
 		}
@@ -233,19 +233,6 @@ func (rg *rig) runStorm(ctx context.Context, s storm, viaCLI bool) stormOutcome 
 	}
 	o.healed = len(o.problems) == 0
 	return o
-}
-
-// runEngineWith runs the engine in process with configuration c.
-func runEngineWith(ctx context.Context, c aws.Config, a account, tweak func(*engine.Options)) (report.Report, error) {
-	o := a.options(true)
-	if tweak != nil {
-		tweak(&o)
-	}
-	e, err := engine.New(c, o)
-	if err != nil {
-		return report.Report{}, err
-	}
-	return e.Run(ctx)
 }
 
 // stormSmokeSeeds are the storm schedules go test runs by default: the
